@@ -1,0 +1,31 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { CancelledError, UsageError } from '../packer/errors.js';
+import { registerPackCommand } from './pack.js';
+
+const program = new Command()
+  .name('longrepo')
+  .description('Pack a whole repository into one dependency-ordered, token-counted prompt for a long-context model.')
+  .version('0.1.0')
+  .showHelpAfterError('(run longrepo help for usage)')
+  .configureOutput({ outputError: (text, write) => write(text) });
+registerPackCommand(program);
+
+/** One line naming the problem and the way out; exit codes: 2 bad input, 130 cancelled, 1 anything else. */
+function fail(error: unknown): never {
+  if (error instanceof UsageError || error instanceof InvalidArgumentError) {
+    process.stderr.write(`longrepo: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof CancelledError) {
+    process.stderr.write('longrepo: cancelled; nothing was written\n');
+    process.exit(130);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`longrepo: ${message}\n`);
+  if (process.env.LONGREPO_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+}
+
+program.exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
+program.parseAsync(process.argv).catch(fail);
+

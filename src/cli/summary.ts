@@ -1,0 +1,13 @@
+import { formatBytes } from '../packer/discover/discover.js';
+import type { PackResult } from '../packer/pack.js';
+
+/** One line for stderr after a pack: what went in, how big it is, what was left out, where it went. */
+export function formatSummary(result: PackResult, output: string | undefined): string {
+  const { manifest, timings } = result;
+  const n = (value: number): string => value.toLocaleString('en-US');
+  const cycles = manifest.cycles.length > 0 ? `, ${n(manifest.cycles.length)} import cycles` : '';
+  const where = output ? ` → ${output}` : '';
+  return `packed ${n(manifest.stats.files)} files (${formatBytes(manifest.stats.bytes)}) into ${n(manifest.totalTokens)} ` +
+    `${manifest.tokenizer} tokens, ${n(manifest.stats.edges)} import edges${cycles}, ${n(manifest.stats.skipped)} skipped, ` +
+    `${manifest.order} order, in ${(timings.totalMs / 1000).toFixed(1)} s${where}`;
+}

@@ -1,0 +1,32 @@
+import { detectLanguage } from '../language.js';
+import { extractFacts } from '../imports/index.js';
+import { renderFileBlock, type RenderSettings } from '../render/render.js';
+import type { TokenCounter } from '../tokens/tokenizer.js';
+import type { FileFacts, LanguageId } from '../types.js';
+
+/** The per-file work of a pack, done in a worker thread (or inline for small repositories). */
+export interface AnalyseJob {
+  path: string;
+  text: string;
+  lines: number;
+  /** Extract imports (false when the cache already has them). */
+  facts: boolean;
+  /** Count the tokens of the rendered `full` block (false when cached or the tokenizer is not additive). */
+  tokens: boolean;
+}
+
+export interface AnalyseResult {
+  language: LanguageId;
+  facts?: FileFacts;
+  tokens?: number;
+}
+
+export function runAnalyseJob(job: AnalyseJob, settings: RenderSettings, counter: TokenCounter | undefined): AnalyseResult {
+  const language = detectLanguage(job.path);
+  const result: AnalyseResult = { language };
+  if (job.facts) result.facts = extractFacts(language, job.text, job.path);
+  if (job.tokens && counter) {
+    result.tokens = counter.count(renderFileBlock({ path: job.path, text: job.text, lines: job.lines, level: 'full' }, settings));
+  }
+  return result;
+}

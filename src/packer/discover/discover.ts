@@ -1,0 +1,303 @@
+import { execFile } from 'node:child_process';
+import { constants as bufferConstants, isUtf8 } from 'node:buffer';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Dirent } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import ignore, { type Ignore } from 'ignore';
+import { UsageError, throwIfCancelled } from '../errors.js';
+import { defaultExclusion, isExcludedDirectoryName, looksMinified } from './exclusions.js';
+
+const execFileAsync = promisify(execFile);
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const IGNORE_FILES_OUTSIDE_GIT = ['.gitignore', '.ignore', '.longrepoignore'];
+
+/** A file that goes into the prompt: its text with line endings normalised to `\n`. */
+export interface SourceFile {
+  path: string;
+  text: string;
+  bytes: number;
+  lines: number;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface Discovery {
+  /** Absolute path of the packed directory. */
+  root: string;
+  /** The directory's name, used as the repository's name in the prompt. */
+  name: string;
+  /** Short HEAD commit when the directory is inside a git work tree. */
+  revision?: string;
+  git: boolean;
+  files: SourceFile[];
+  skipped: SkippedFile[];
+  /** Every listed path (packed or skipped), so resolvers can read config files that were not packed. */
+  listed: ReadonlySet<string>;
+}
+
+export interface DiscoverOptions {
+  maxFileBytes?: number;
+  /** Apply the default exclusions (lock files, build output, vendored, minified, binary). */
+  defaultExcludes?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (scanned: number, total: number) => void;
+}
+
+/** Finds the files of `root` that belong in the prompt, and says why every other listed file does not. */
+export async function discoverFiles(root: string, options: DiscoverOptions = {}): Promise<Discovery> {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const absRoot = await checkDirectory(root);
+  const gitInfo = await gitWorkTree(absRoot);
+  const kinds = gitInfo ? await gitListFiles(absRoot) : await walkTree(absRoot, options.signal);
+  throwIfCancelled(options.signal);
+  let listed = [...kinds.keys()].sort(compareBytes);
+  const skipped: SkippedFile[] = [];
+  if (gitInfo) listed = applyLongrepoIgnore(listed, await readIgnoreFiles(absRoot, listed, ['.longrepoignore']), skipped);
+
+  const candidates: string[] = [];
+  for (const path of listed) {
+    const reason = options.defaultExcludes === false ? undefined : defaultExclusion(path);
+    if (reason) skipped.push({ path, reason });
+    else candidates.push(path);
+  }
+
+  // Synchronous reads are several times faster than promise-based ones for many small files;
+  // slices of 256 files keep the event loop (and cancellation) responsive in between.
+  const files: SourceFile[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    if (i % 256 === 0) {
+      await yieldToEventLoop(options.signal);
+      options.onProgress?.(i, candidates.length);
+    }
+    const path = candidates[i]!;
+    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false);
+    if ('reason' in result) skipped.push(result);
+    else files.push(result);
+  }
+  options.onProgress?.(candidates.length, candidates.length);
+  skipped.sort((a, b) => compareBytes(a.path, b.path));
+  return {
+    root: absRoot, name: basename(absRoot), git: gitInfo !== undefined, revision: gitInfo?.revision,
+    files, skipped, listed: new Set(listed),
+  };
+}
+
+/** Byte-order comparison, so the order never depends on the locale. */
+export function compareBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function checkDirectory(root: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(root);
+  } catch {
+    throw new UsageError(`${root} does not exist: pass the directory of a repository (default: the current directory)`);
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`${root} is a file, not a directory: pass the repository's directory, e.g. longrepo pack ${join(root, '..')}`);
+  }
+  return realpath(root);
+}
+
+async function gitWorkTree(root: string): Promise<{ revision?: string } | undefined> {
+  try {
+    const { stdout } = await execFileAsync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root });
+    if (stdout.trim() !== 'true') return undefined;
+  } catch {
+    return undefined; // not a work tree, or no git on this machine: walk the tree instead
+  }
+  try {
+    const { stdout } = await execFileAsync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: root });
+    return { revision: stdout.trim() };
+  } catch {
+    return {}; // a repository without commits yet
+  }
+}
+
+/** What the listing already knows of an entry, so most files need no extra stat. */
+type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown';
+
+/** Tracked files (with their modes) plus untracked files that git does not ignore, relative to `root`. */
+async function gitListFiles(root: string): Promise<Map<string, EntryKind>> {
+  const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
+  const [tracked, untracked] = await Promise.all([
+    execFileAsync('git', ['ls-files', '-z', '--stage'], options),
+    execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard'], options),
+  ]);
+  const kinds = new Map<string, EntryKind>();
+  for (const record of tracked.stdout.split('\0')) {
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const mode = record.slice(0, 6);
+    kinds.set(record.slice(tab + 1), mode === '120000' ? 'symlink' : mode === '160000' ? 'submodule' : 'file');
+  }
+  for (const path of untracked.stdout.split('\0')) if (path) kinds.set(path, 'unknown');
+  return kinds;
+}
+
+/** Walks a tree outside git, honouring nested .gitignore, .ignore and .longrepoignore files. */
+async function walkTree(root: string, signal: AbortSignal | undefined): Promise<Map<string, EntryKind>> {
+  const out = new Map<string, EntryKind>();
+  const pending: { dir: string; rules: { base: string; ig: Ignore }[] }[] = [{ dir: '', rules: [] }];
+  let visited = 0;
+  while (pending.length > 0) {
+    const { dir, rules } = pending.pop()!;
+    if (++visited % 200 === 0) await yieldToEventLoop(signal);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir ? join(root, dir) : root, { withFileTypes: true });
+    } catch {
+      continue; // an unreadable directory lists nothing; its files cannot be packed anyway
+    }
+    const local = ignore();
+    let hasLocal = false;
+    for (const entry of entries) {
+      if (!IGNORE_FILES_OUTSIDE_GIT.includes(entry.name) || entry.isDirectory()) continue;
+      try {
+        local.add(readFileSync(join(root, dir, entry.name), 'utf8'));
+        hasLocal = true;
+      } catch {
+        // an unreadable ignore file ignores nothing
+      }
+    }
+    const active = hasLocal ? [...rules, { base: dir, ig: local }] : rules;
+    const ignored = (path: string, isDir: boolean): boolean =>
+      active.some(({ base, ig }) => ig.ignores((base ? path.slice(base.length + 1) : path) + (isDir ? '/' : '')));
+    const subdirs: string[] = [];
+    for (const entry of entries) {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (entry.name === '.git' || isExcludedDirectoryName(entry.name) || ignored(path, true)) continue;
+        subdirs.push(path);
+      } else if (!ignored(path, false)) {
+        out.set(path, entry.isFile() ? 'file' : entry.isSymbolicLink() ? 'symlink' : 'unknown');
+      }
+    }
+    for (let i = subdirs.length - 1; i >= 0; i--) pending.push({ dir: subdirs[i]!, rules: active });
+  }
+  return out;
+}
+
+/** Lets other work (a Cancel, a UI update) run between slices of synchronous file-system work. */
+async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  throwIfCancelled(signal);
+}
+
+async function readIgnoreFiles(root: string, listed: string[], names: string[]): Promise<Map<string, Ignore>> {
+  const byDir = new Map<string, Ignore>();
+  for (const path of listed) {
+    const slash = path.lastIndexOf('/');
+    if (!names.includes(path.slice(slash + 1))) continue;
+    try {
+      const dir = slash < 0 ? '' : path.slice(0, slash);
+      const ig = byDir.get(dir) ?? ignore();
+      ig.add(readFileSync(join(root, path), 'utf8'));
+      byDir.set(dir, ig);
+    } catch {
+      // unreadable ignore file: nothing to apply
+    }
+  }
+  return byDir;
+}
+
+function applyLongrepoIgnore(listed: string[], byDir: Map<string, Ignore>, skipped: SkippedFile[]): string[] {
+  if (byDir.size === 0) return listed;
+  return listed.filter((path) => {
+    for (const [dir, ig] of byDir) {
+      if (dir && !path.startsWith(dir + '/')) continue;
+      if (ig.ignores(dir ? path.slice(dir.length + 1) : path)) {
+        skipped.push({ path, reason: `ignored by ${dir ? dir + '/' : ''}.longrepoignore` });
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
+type ReadResult = SourceFile | SkippedFile;
+
+function readCandidate(root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean): ReadResult {
+  const abs = join(root, path);
+  if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
+  if (kind === 'unknown') {
+    try {
+      const info = lstatSync(abs);
+      kind = info.isSymbolicLink() ? 'symlink' : info.isDirectory() ? 'submodule' : info.isFile() ? 'file' : 'unknown';
+    } catch (error) {
+      return { path, reason: readFailure(error) };
+    }
+    if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
+    if (kind === 'unknown') return { path, reason: 'not a regular file' };
+  }
+  if (kind === 'symlink') return { path, reason: describeSymlink(root, abs) };
+  let buffer: Buffer;
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, 'r');
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { path, reason: 'not a regular file' };
+    if (info.size > maxFileBytes) {
+      return { path, reason: `${formatBytes(info.size)} is over the ${formatBytes(maxFileBytes)} file limit (--max-file-bytes)` };
+    }
+    buffer = Buffer.allocUnsafe(info.size);
+    let read = 0;
+    while (read < info.size) {
+      const n = readSync(fd, buffer, read, info.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    buffer = buffer.subarray(0, read);
+  } catch (error) {
+    return { path, reason: readFailure(error) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (buffer.length === 0) return { path, reason: 'empty' };
+  if (buffer.subarray(0, 8000).includes(0)) return { path, reason: 'binary' };
+  if (!isUtf8(buffer)) return { path, reason: 'not valid UTF-8' };
+  let text = buffer.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  if (text.trim().length === 0) return { path, reason: 'empty' };
+  const lines = countLines(text);
+  if (defaultExcludes && looksMinified(path, text, lines)) return { path, reason: 'minified' };
+  return { path, text, bytes: buffer.length, lines };
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'missing from the work tree' : `unreadable (${code ?? 'error'})`;
+}
+
+function describeSymlink(root: string, abs: string): string {
+  let target: string;
+  try {
+    target = realpathSync(abs);
+  } catch {
+    return 'broken symlink';
+  }
+  const rel = relative(root, target);
+  if (rel.startsWith('..') || rel === '' || rel.includes(':')) return 'symlink leads outside the repository';
+  return `symlink to ${rel.split(sep).join('/')} (packed there if included)`;
+}
+
+/** Lines as an editor numbers them: a final newline does not start another line. */
+export function countLines(text: string): number {
+  if (text.length === 0) return 0;
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return text.endsWith('\n') ? n - 1 : n;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
+  return `${bytes} B`;
+}

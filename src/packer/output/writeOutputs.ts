@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** Fails before any work when an output's directory is missing, so a long pack is not wasted. */
+export async function checkOutputPath(path: string, flag: string): Promise<void> {
+  const dir = dirname(path);
+  let info;
+  try {
+    info = await stat(dir);
+  } catch {
+    throw new UsageError(`cannot write ${flag} ${path}: the directory ${dir} does not exist (create it first)`);
+  }
+  if (!info.isDirectory()) throw new UsageError(`cannot write ${flag} ${path}: ${dir} is not a directory`);
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`cannot write ${flag} ${path}: it is a directory; name a file`);
+}
+
+/**
+ * Writes several files all-or-nothing as far as a file system allows: every temporary file is written
+ * first, then each is renamed into place, so a failure or Ctrl-C never leaves half a prompt behind.
+ */
+export async function writeOutputs(outputs: { path: string; data: string }[]): Promise<void> {
+  const temps = outputs.map((o) => `${o.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await Promise.all(outputs.map((o, i) => writeFile(temps[i]!, o.data)));
+    for (let i = 0; i < outputs.length; i++) await rename(temps[i]!, outputs[i]!.path);
+  } catch (error) {
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    throw error;
+  }
+}

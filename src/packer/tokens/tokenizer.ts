@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BytePairEncodingCore, type RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
+import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { UsageError } from '../errors.js';
+
+/** Counts tokens of rendered prompt text with one tokenizer. */
+export interface TokenCounter {
+  /** Stable id written to the manifest and used in cache keys (`cl100k_base`, `o200k_base`, `hf:<name>@<sha>`). */
+  readonly id: string;
+  count(text: string): number;
+  /**
+   * True when the count of a concatenation equals the sum of its parts' counts, for parts that end
+   * with a newline and are followed by a part starting with a non-space character. Holds for regex
+   * pre-tokenised byte-level BPE (tiktoken style), so a prompt is counted file by file and cached.
+   */
+  readonly additive: boolean;
+}
+
+/** What the user may pass to `--tokenizer`: a built-in encoding name or a path to a Hugging Face tokenizer.json. */
+export type TokenizerSpec = string;
+
+export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
+
+const NO_SPECIAL = new Set<string>();
+
+function bpeCounter(id: string, core: BytePairEncodingCore): TokenCounter {
+  return { id, additive: true, count: (text) => (text.length === 0 ? 0 : core.countNative(text, NO_SPECIAL)) };
+}
+
+function loadBuiltin(name: 'cl100k_base' | 'o200k_base'): TokenCounter {
+  // The rank tables are large modules: load only the one asked for.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const ranks = (name === 'cl100k_base'
+    ? require('gpt-tokenizer/bpeRanks/cl100k_base')
+    : require('gpt-tokenizer/bpeRanks/o200k_base')) as { default: RawBytePairRanks };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const regex = name === 'cl100k_base' ? CL100K_TOKEN_SPLIT_REGEX : O200K_TOKEN_SPLIT_REGEX;
+  return bpeCounter(name, new BytePairEncodingCore({ bytePairRankDecoder: ranks.default, tokenSplitRegex: regex }));
+}
+
+/** A tokenizer chosen but not necessarily loaded: built-in rank tables are large, so a warm pack never loads them. */
+export interface TokenizerChoice {
+  readonly id: string;
+  readonly additive: boolean;
+  load(): TokenCounter;
+}
+
+/** Resolves `spec` (`cl100k`, `o200k`, or a path to a Hugging Face `tokenizer.json`) without loading rank tables. */
+export function chooseTokenizer(spec: TokenizerSpec = DEFAULT_TOKENIZER): TokenizerChoice {
+  const normalized = spec.toLowerCase();
+  const builtin = normalized === 'cl100k' || normalized === 'cl100k_base' ? 'cl100k_base'
+    : normalized === 'o200k' || normalized === 'o200k_base' ? 'o200k_base' : undefined;
+  if (builtin) {
+    let counter: TokenCounter | undefined;
+    return { id: builtin, additive: true, load: () => (counter ??= loadBuiltin(builtin)) };
+  }
+  if (!spec.endsWith('.json')) {
+    throw new UsageError(`unknown tokenizer "${spec}": use cl100k, o200k or the path of a Hugging Face tokenizer.json`);
+  }
+  const counter = loadHuggingFaceTokenizer(spec);
+  return { id: counter.id, additive: counter.additive, load: () => counter };
+}
+
+/** Loads the counter named by `spec`: `cl100k`, `o200k`, or a path to a Hugging Face `tokenizer.json`. */
+export function loadTokenCounter(spec: TokenizerSpec = DEFAULT_TOKENIZER): TokenCounter {
+  return chooseTokenizer(spec).load();
+}
+
+interface HfTokenizerJson {
+  model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[]; ignore_merges?: boolean };
+  normalizer?: unknown;
+  pre_tokenizer?: HfPreTokenizer | null;
+  decoder?: { type?: string } | null;
+}
+interface HfPreTokenizer {
+  type?: string;
+  pretokenizers?: HfPreTokenizer[];
+  pattern?: { Regex?: string; String?: string };
+  behavior?: string;
+  use_regex?: boolean;
+  add_prefix_space?: boolean;
+}
+
+function readTokenizerJson(path: string): { json: HfTokenizerJson; sha: string } {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(`cannot read tokenizer file ${path} (${code}): pass --tokenizer cl100k, o200k or a readable tokenizer.json`);
+  }
+  try {
+    const json = JSON.parse(raw) as HfTokenizerJson;
+    if (typeof json !== 'object' || json === null || typeof json.model !== 'object') throw new Error('no "model" section');
+    return { json, sha: createHash('sha256').update(raw).digest('hex').slice(0, 12) };
+  } catch (error) {
+    throw new UsageError(`${path} is not a Hugging Face tokenizer.json (${(error as Error).message}): pass --tokenizer cl100k, o200k or a valid tokenizer.json`);
+  }
+}
+
+/** GPT-2's reversible map from bytes to printable characters, used by byte-level BPE vocabularies. */
+function byteLevelDecoder(): Map<string, number> {
+  const printable: number[] = [];
+  for (let b = 33; b <= 126; b++) printable.push(b);
+  for (let b = 161; b <= 172; b++) printable.push(b);
+  for (let b = 174; b <= 255; b++) printable.push(b);
+  const map = new Map<string, number>();
+  for (const b of printable) map.set(String.fromCodePoint(b), b);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!printable.includes(b)) map.set(String.fromCodePoint(256 + extra++), b);
+  }
+  return map;
+}
+
+/**
+ * A tokenizer.json is tiktoken-style when it is byte-level BPE split by one regex, with no normalizer,
+ * and its merge list is in the order of the merged tokens' ids — then BPE by rank equals BPE by merge
+ * priority, and the fast engine gives exact counts (Llama-3 and Qwen2 tokenizers are built this way).
+ */
+function tiktokenStyle(json: HfTokenizerJson): { split: RegExp; ranks: (string | number[])[] } | undefined {
+  const model = json.model;
+  if (!model || model.type !== 'BPE' || !model.vocab || !model.merges || json.normalizer) return undefined;
+  const pre = json.pre_tokenizer;
+  const steps = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
+  const split = steps.find((s) => s.type === 'Split' && s.pattern?.Regex && s.behavior === 'Isolated');
+  const byteLevel = steps.find((s) => s.type === 'ByteLevel');
+  if (!split || !byteLevel || byteLevel.use_regex || byteLevel.add_prefix_space || steps.length !== 2) return undefined;
+  let pattern = split.pattern!.Regex!;
+  // Node 20's RegExp has no inline modifier groups; the one tokenizers use is case-insensitive contractions.
+  pattern = pattern.replace(/\(\?i:([^)]*)\)/g, (_m, body: string) =>
+    '(?:' + body.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`) + ')');
+  let regex: RegExp;
+  try {
+    regex = new RegExp(pattern, 'gu');
+  } catch {
+    return undefined;
+  }
+  const vocab = model.vocab;
+  let previous = -1;
+  for (const merge of model.merges) {
+    const [a, b] = typeof merge === 'string' ? merge.split(' ') : merge;
+    const id = vocab[(a ?? '') + (b ?? '')];
+    if (id === undefined || id <= previous) return undefined;
+    previous = id;
+  }
+  const decode = byteLevelDecoder();
+  const ranks: (string | number[])[] = [];
+  for (const [token, id] of Object.entries(vocab)) {
+    const bytes: number[] = [];
+    for (const ch of token) {
+      const b = decode.get(ch);
+      if (b === undefined) return undefined;
+      bytes.push(b);
+    }
+    ranks[id] = bytes;
+  }
+  for (let i = 0; i < ranks.length; i++) ranks[i] ??= [];
+  return { split: regex, ranks };
+}
+
+function loadHuggingFaceTokenizer(path: string): TokenCounter {
+  const { json, sha } = readTokenizerJson(path);
+  const name = path.replace(/\\/g, '/').split('/').slice(-2, -1)[0] ?? 'tokenizer';
+  const id = `hf:${name}@${sha}`;
+  const fast = tiktokenStyle(json);
+  if (fast) {
+    const ranks = fast.ranks.map((bytes) => {
+      const text = Buffer.from(bytes).toString('utf8');
+      return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
+    });
+    return bpeCounter(id, new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: fast.split }));
+  }
+  let tokenizer: HfTokenizer;
+  try {
+    tokenizer = new HfTokenizer(json, {});
+  } catch (error) {
+    throw new UsageError(`${path}: this tokenizer.json is not supported (${(error as Error).message}): pass --tokenizer cl100k or o200k`);
+  }
+  return { id, additive: false, count: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids.length };
+}

@@ -1,0 +1,23 @@
+// Worker thread entry: analyses and counts batches of files for the pack's worker pool.
+import { parentPort, workerData } from 'node:worker_threads';
+import { runAnalyseJob, type AnalyseJob } from './analyse/job.js';
+import type { RenderSettings } from './render/render.js';
+import { loadTokenCounter, type TokenCounter } from './tokens/tokenizer.js';
+
+interface WorkerConfig {
+  settings: RenderSettings;
+  tokenizer: string;
+}
+
+const config = workerData as WorkerConfig;
+let counter: TokenCounter | undefined;
+
+parentPort?.on('message', (batch: { id: number; jobs: AnalyseJob[] }) => {
+  try {
+    if (!counter && batch.jobs.some((j) => j.tokens)) counter = loadTokenCounter(config.tokenizer);
+    const results = batch.jobs.map((job) => runAnalyseJob(job, config.settings, counter));
+    parentPort!.postMessage({ id: batch.id, results });
+  } catch (error) {
+    parentPort!.postMessage({ id: batch.id, error: (error as Error).message });
+  }
+});
