@@ -48,6 +48,8 @@ export interface PackResult {
   prompt: string;
   manifest: Manifest;
   timings: { discoverMs: number; analyseMs: number; orderMs: number; renderMs: number; totalMs: number };
+  /** Files analysed afresh by this pack; the others came from the cache. */
+  analysedFiles: number;
 }
 
 /** Packs a repository: discover → analyse → graph → order → render, with token counts of the rendered prompt. */
@@ -70,7 +72,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
 
   const cache = await FileCache.open(options.cacheDir === null ? undefined : (options.cacheDir ?? defaultCacheDir()), discovery.root);
   const blockKey = `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|full`;
-  const analysed = await analyse(discovery.files, cache, blockKey, settings, tokenizer, options);
+  const { files: analysed, fresh } = await analyse(discovery.files, cache, blockKey, settings, tokenizer, options);
   const analysedAt = performance.now();
 
   const index = createRepoIndex(discovery.root, analysed, discovery.listed);
@@ -137,7 +139,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     },
   };
   return {
-    prompt, manifest,
+    prompt, manifest, analysedFiles: fresh,
     timings: {
       discoverMs: Math.round(discovered - started), analyseMs: Math.round(analysedAt - discovered),
       orderMs: Math.round(ordered - analysedAt), renderMs: Math.round(rendered - ordered), totalMs: Math.round(rendered - started),
@@ -155,7 +157,7 @@ interface AnalysedFile extends IndexedFile {
 async function analyse(
   files: readonly SourceFile[], cache: FileCache, blockKey: string,
   settings: RenderSettings, tokenizer: TokenizerChoice, options: PackOptions,
-): Promise<AnalysedFile[]> {
+): Promise<{ files: AnalysedFile[]; fresh: number }> {
   const additive = tokenizer.additive;
   const keys = files.map((f) => fileKey(f.path, f.text));
   const jobs: AnalyseJob[] = [];
@@ -191,7 +193,7 @@ async function analyse(
       progress(1, result.tokens ?? 0);
     }
   }
-  return files.map((file, i) => {
+  const analysed = files.map((file, i) => {
     const key = keys[i]!;
     const cached = cache.get(key);
     const result = jobOf[i]! >= 0 ? results[jobOf[i]!] : undefined;
@@ -204,6 +206,7 @@ async function analyse(
     if (result) cache.set(key, entry);
     return { ...file, language: entry.language, facts: entry.facts, tokens: additive ? entry.tokens[blockKey] : undefined };
   });
+  return { files: analysed, fresh: jobs.length };
 }
 
 function renderSettings(options: PackOptions): RenderSettings {

@@ -167,8 +167,16 @@ async function walkTree(root: string, signal: AbortSignal | undefined): Promise<
       }
     }
     const active = hasLocal ? [...rules, { base: dir, ig: local }] : rules;
-    const ignored = (path: string, isDir: boolean): boolean =>
-      active.some(({ base, ig }) => ig.ignores((base ? path.slice(base.length + 1) : path) + (isDir ? '/' : '')));
+    // As in git, the deepest ignore file with a matching rule decides, so a nested `!pattern` re-includes.
+    const ignored = (path: string, isDir: boolean): boolean => {
+      for (let i = active.length - 1; i >= 0; i--) {
+        const { base, ig } = active[i]!;
+        const verdict = ig.test((base ? path.slice(base.length + 1) : path) + (isDir ? '/' : ''));
+        if (verdict.ignored) return true;
+        if (verdict.unignored) return false;
+      }
+      return false;
+    };
     const subdirs: string[] = [];
     for (const entry of entries) {
       const path = dir ? `${dir}/${entry.name}` : entry.name;

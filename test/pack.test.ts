@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { backwardEdges } from '../src/packer/manifest.js';
+import { pack } from '../src/packer/pack.js';
+import { LINE_NUMBER_MODES, PROMPT_FORMATS } from '../src/packer/render/render.js';
+import { loadTokenCounter } from '../src/packer/tokens/tokenizer.js';
+import { corpusDir } from './helpers/corpus.js';
+import { git, gitCopyOf, tempDir } from './helpers/repo.js';
+
+const express = corpusDir('node-express');
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+function fresh(): string {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return dir;
+}
+
+test('totalTokens is the count of the whole rendered prompt, in every format, line-number mode and tokenizer (express)', async () => {
+  for (const tokenizer of ['cl100k', 'o200k']) {
+    const counter = loadTokenCounter(tokenizer);
+    for (const format of PROMPT_FORMATS) {
+      for (const lineNumbers of LINE_NUMBER_MODES) {
+        const { prompt, manifest } = await pack(express, { tokenizer, format, lineNumbers, cacheDir: null });
+        assert.equal(manifest.totalTokens, counter.count(prompt), `${tokenizer} ${format} ${lineNumbers}`);
+        assert.equal(manifest.tokenizer, `${tokenizer}_base`);
+      }
+    }
+  }
+});
+
+test('totalTokens is exact on a large Python repository too (django)', async () => {
+  const { prompt, manifest } = await pack(corpusDir('python-django'), { cacheDir: null });
+  assert.ok(manifest.files.length > 2000, `django has thousands of files (${manifest.files.length})`);
+  assert.equal(manifest.totalTokens, loadTokenCounter('cl100k').count(prompt));
+});
+
+test('the prompt follows DESIGN.md: repository element, one file element per file with line numbers', async () => {
+  const { prompt, manifest } = await pack(express, { cacheDir: null });
+  assert.match(prompt, /^<repository name="express-4\.18\.2" files="\d+" order="dependency">\n/);
+  assert.ok(prompt.endsWith('</repository>\n'));
+  const index = manifest.files.find((f) => f.path === 'lib/express.js')!;
+  assert.ok(prompt.includes(`<file path="lib/express.js" lines="${index.lines}" level="full">\n1  /*!\n2   * express\n`));
+  assert.equal((prompt.match(/<file path=/g) ?? []).length, manifest.files.length);
+});
+
+test('same repository and settings give identical bytes, with or without the cache', async () => {
+  const cacheDir = fresh();
+  const a = await pack(express, { cacheDir: null });
+  const b = await pack(express, { cacheDir });
+  const c = await pack(express, { cacheDir });
+  assert.equal(c.analysedFiles, 0, 'the warm pack analyses nothing');
+  for (const other of [b, c]) {
+    assert.equal(other.prompt, a.prompt);
+    assert.equal(JSON.stringify(other.manifest), JSON.stringify(a.manifest));
+  }
+});
+
+test('every order is a permutation of the same files; dependency order has no forward edge outside a cycle', async () => {
+  const root = fresh();
+  gitCopyOf(express, root);
+  appendFileSync(join(root, 'lib/router/index.js'), '\n// touched\n');
+  git(root, 'commit', '-qam', 'touch the router');
+  const results = new Map<string, Awaited<ReturnType<typeof pack>>>();
+  for (const order of ['dependency', 'reverse', 'alphabetical', 'random:7', 'churn']) {
+    results.set(order, await pack(root, { order, cacheDir: null }));
+  }
+  const dependency = results.get('dependency')!.manifest;
+  const sorted = dependency.files.map((f) => f.path).sort();
+  for (const [order, { manifest }] of results) {
+    assert.equal(manifest.order, order);
+    assert.deepEqual(manifest.files.map((f) => f.path).sort(), sorted, order);
+  }
+  assert.ok(dependency.stats.edges > 100, `express has import edges (${dependency.stats.edges})`);
+  assert.deepEqual(backwardEdges(dependency), []);
+  const position = new Map(dependency.files.map((f, i) => [f.path, i]));
+  assert.ok(position.get('lib/router/route.js')! < position.get('lib/router/index.js')!);
+  assert.deepEqual(results.get('reverse')!.manifest.files.map((f) => f.path), dependency.files.map((f) => f.path).reverse());
+  const churn = results.get('churn')!.manifest.files.map((f) => f.path);
+  assert.equal(churn.at(-1), 'lib/router/index.js', 'the most changed file comes last');
+  const random = results.get('random:7')!.manifest.files.map((f) => f.path);
+  assert.deepEqual((await pack(root, { order: 'random:7', cacheDir: null })).manifest.files.map((f) => f.path), random);
+});
+
+test('the cache redoes only what changed after a one-file edit', async () => {
+  const root = fresh();
+  const cacheDir = fresh();
+  gitCopyOf(express, root);
+  const cold = await pack(root, { cacheDir });
+  assert.equal(cold.analysedFiles, cold.manifest.files.length);
+  const warm = await pack(root, { cacheDir });
+  assert.equal(warm.analysedFiles, 0);
+  writeFileSync(join(root, 'lib/utils.js'), 'module.exports = require("./request");\n');
+  const edited = await pack(root, { cacheDir });
+  assert.equal(edited.analysedFiles, 1);
+  const utils = edited.manifest.files.find((f) => f.path === 'lib/utils.js')!;
+  assert.deepEqual(utils.imports, ['lib/request.js']);
+  assert.equal(edited.manifest.totalTokens, loadTokenCounter('cl100k').count(edited.prompt));
+});
+
+test('a budget the prompt exceeds is refused with its size', async () => {
+  await assert.rejects(pack(express, { budget: 1000, cacheDir: null }), /the prompt is \d+ tokens, over the budget of 1000/);
+  await assert.rejects(pack(express, { budget: -5, cacheDir: null }), /--budget must be a whole number/);
+});
