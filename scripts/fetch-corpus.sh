@@ -5,6 +5,9 @@
 set -euo pipefail
 cache="${LONGREPO_CORPUS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/longrepo-corpus}"
 mkdir -p "$cache/debs" "$cache/src" "$cache/apt/lists/partial"
+# one fetch at a time: parallel test processes may ask for the same package
+exec 9>"$cache/.lock"
+flock 9
 
 mirror=$(grep -hoE '^(URIs:|deb) *https?://[^ ]*debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
   | grep -v security | head -1 | sed -E 's/^(URIs:|deb) *//; s/ *$//' || true)

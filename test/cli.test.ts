@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { corpusDir } from './helpers/corpus.js';
+import { tempDir } from './helpers/repo.js';
+
+// The CLI as users run it: the built bundle (npm test builds first).
+const cli = join(__dirname, '..', 'dist', 'cli.js');
+const express = corpusDir('node-express');
+const { dir, cleanup } = tempDir();
+after(cleanup);
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8', env: { ...process.env, LONGREPO_CACHE_DIR: join(dir, 'cache'), ...env }, maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('pack writes the prompt and the manifest, and says what it did on stderr', () => {
+  const out = join(dir, 'prompt.txt');
+  const manifestPath = join(dir, 'm.json');
+  const r = run(['pack', express, '-o', out, '--manifest', manifestPath]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^packed \d+ files \(.+\) into [\d,]+ cl100k_base tokens, [\d,]+ import edges, \d+ skipped, dependency order, in [\d.]+ s → /);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  assert.equal(manifest.version, 1);
+  assert.equal(manifest.order, 'dependency');
+  assert.equal(manifest.tokenizer, 'cl100k_base');
+  assert.equal(manifest.budget, null);
+  assert.ok(manifest.files.length > 100);
+  assert.ok(readFileSync(out, 'utf8').startsWith('<repository name="express-4.18.2"'));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+});
+
+test('without -o the prompt goes to stdout; --json prints the manifest instead', () => {
+  const plain = run(['pack', express, '--format', 'plain', '--line-numbers', 'none', '-q']);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.ok(plain.stdout.startsWith('Repository express-4.18.2: '));
+  assert.equal(plain.stderr, '');
+  const json = run(['pack', express, '--json', '-o', join(dir, 'p2.txt')]);
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).format, 'xml');
+  assert.equal(json.stderr, '', 'no progress or summary with --json');
+});
+
+test('bad input gets one line naming the problem and the way out, exit 2, nothing written', () => {
+  const out = join(dir, 'never.txt');
+  const file = join(dir, 'a-file.txt');
+  writeFileSync(file, 'x');
+  const badTokenizer = join(dir, 'bad-tokenizer.json');
+  writeFileSync(badTokenizer, 'not json');
+  const cases: [string[], RegExp][] = [
+    [['pack', join(dir, 'missing'), '-o', out], /does not exist: pass the directory of a repository/],
+    [['pack', file, '-o', out], /is a file, not a directory/],
+    [['pack', express, '--order', 'sideways', '-o', out], /unknown --order "sideways": use dependency, reverse, alphabetical, random:SEED or churn/],
+    [['pack', express, '--order', 'random', '-o', out], /random needs a seed/],
+    [['pack', express, '--budget', 'lots', '-o', out], /--budget must be a whole number of tokens above 0 \(e\.g\. 131072 or 128k\), not "lots"/],
+    [['pack', express, '--budget', '0', '-o', out], /--budget must be a whole number/],
+    [['pack', express, '--tokenizer', join(dir, 'nope', 'tokenizer.json'), '-o', out], /cannot read tokenizer file .*\(ENOENT\)/],
+    [['pack', express, '--tokenizer', badTokenizer, '-o', out], /is not a Hugging Face tokenizer\.json/],
+    [['pack', express, '--format', 'html', '-o', out], /argument 'html' is invalid. Allowed choices are xml, markdown, plain/],
+    [['pack', express, '-o', join(dir, 'no-such-dir', 'p.txt')], /the directory .*no-such-dir does not exist \(create it first\)/],
+    [['pack', express, '--order', 'churn', '-o', out], /--order churn needs git history/],
+    [['pack', express, '--budget', '1000', '-o', out], /the prompt is \d+ tokens, over the budget of 1000/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.ok(!existsSync(out), 'nothing written');
+  }
+});
+
+test('Ctrl-C stops a pack at once and leaves nothing half-written', async () => {
+  const out = join(dir, 'interrupted.txt');
+  const child = spawn(process.execPath, [cli, 'pack', corpusDir('node-babel7'), '-o', out, '--no-cache'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise((r) => setTimeout(r, 700));
+  const started = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  assert.ok(Date.now() - started < 3000, 'stops promptly');
+  assert.match(stderr, /cancelled; nothing was written/);
+  assert.ok(!existsSync(out));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('interrupted')), []);
+});
+
+test('on a terminal pack shows a progress bar on stderr; through a pipe it does not', () => {
+  const out = join(dir, 'tty.txt');
+  // `script` gives the command a pseudo-terminal, as a user's shell would.
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${cli} pack ${express} -o ${out} --no-cache`, '/dev/null'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /(scanning|counting) +\[[#-]+\] \d+\/\d+ files/);
+  const piped = run(['pack', express, '-o', out, '--no-cache']);
+  assert.doesNotMatch(piped.stderr, /\[[#-]+\]/);
+});
