@@ -6,8 +6,9 @@ const program = new Command()
   .name('longrepo')
   .description('Pack a whole repository into one dependency-ordered, token-counted prompt for a long-context model.')
   .version('0.1.0')
-  .showHelpAfterError('(run longrepo help for usage)')
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .configureOutput({ outputError: (text, write) => write(text) })
+  // Usage errors exit with 2, like the errors our own checks raise; settings reach subcommands added after this.
+  .exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
 registerPackCommand(program);
 
 /** One line naming the problem and the way out; exit codes: 2 bad input, 130 cancelled, 1 anything else. */
@@ -26,6 +27,5 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-program.exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
 program.parseAsync(process.argv).catch(fail);
 

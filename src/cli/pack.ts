@@ -14,7 +14,6 @@ interface PackFlags {
   manifest?: string;
   order: string;
   budget?: number;
-  question?: string;
   tokenizer: string;
   format: PromptFormat;
   lineNumbers: LineNumberMode;
@@ -60,7 +59,6 @@ export function registerPackCommand(program: Command): void {
       return value;
     }, 'dependency')
     .option('--budget <tokens>', 'largest prompt allowed, in tokens (e.g. 131072 or 128k)', (v) => parseTokenCount(v))
-    .option('--question <text>', 'the question the prompt is for (used to rank files when fitting a budget)')
     .option('--tokenizer <name>', 'cl100k, o200k, or the path of a Hugging Face tokenizer.json', 'cl100k')
     .addOption(new Option('--format <format>', 'prompt format').choices(PROMPT_FORMATS).default('xml'))
     .addOption(new Option('--line-numbers <mode>', 'line numbers in the prompt').choices(LINE_NUMBER_MODES).default('every'))

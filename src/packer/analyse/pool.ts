@@ -16,12 +16,15 @@ export interface PoolOptions {
   onProgress?: (files: number, tokens: number) => void;
 }
 
-/** The worker script next to this module: `worker.js` in the bundle, `worker.ts` when run from source. */
-function workerScript(): string {
-  const here = __dirname;
-  const built = join(here, 'worker.js');
-  if (existsSync(built)) return built;
-  return join(here, '..', 'worker.ts');
+/**
+ * Starts one analysis worker: `worker.js` next to the bundle, or, when this module runs from source
+ * (tests through tsx), `worker.ts` loaded through tsx's require hook.
+ */
+function startWorker(workerData: unknown): Worker {
+  const built = join(__dirname, 'worker.js');
+  if (existsSync(built)) return new Worker(built, { workerData });
+  const source = join(__dirname, '..', 'worker.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData });
 }
 
 export function defaultThreads(): number {
@@ -49,10 +52,7 @@ export async function analyseInWorkers(jobs: readonly AnalyseJob[], options: Poo
   const threads = Math.min(options.threads ?? defaultThreads(), batches.length);
   if (threads === 0) return results;
 
-  const script = workerScript();
-  const workers = Array.from({ length: threads }, () => new Worker(script, {
-    workerData: { settings: options.settings, tokenizer: options.tokenizer },
-  }));
+  const workers = Array.from({ length: threads }, () => startWorker({ settings: options.settings, tokenizer: options.tokenizer }));
   let next = 0;
   let done = 0;
   try {

