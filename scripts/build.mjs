@@ -9,6 +9,8 @@ mkdirSync('dist', { recursive: true });
 const node = {
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production,
   external: ['vscode', 'onnxruntime-node'], logLevel: 'warning',
+  // ESM entry points first: some packages' `main` is a UMD wrapper whose inner requires esbuild cannot follow.
+  mainFields: ['module', 'main'],
 };
 await Promise.all([
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),

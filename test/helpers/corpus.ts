@@ -12,7 +12,7 @@ export function corpusDir(pkg: string): string {
     out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'fetch-corpus.sh'), pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`cannot fetch the Debian source package ${pkg} (needs the Debian mirror): ${stderr.trim() || (error as Error).message}`);
+    throw new Error(`cannot fetch the Debian source package ${pkg} (needs the Debian mirror): ${stderr.trim() || (error as Error).message}`, { cause: error });
   }
   const dir = out.trim().split('\n').pop()!;
   fetched.set(pkg, dir);

@@ -137,7 +137,7 @@ export async function orderFiles(graph: DependencyGraph, spec: OrderSpec, root: 
 /** How many commits touched each path (relative to `root`), from git history. */
 async function churnCounts(root: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  let stdout = '';
+  let stdout: string;
   try {
     ({ stdout } = await execFileAsync('git', ['log', '--format=', '--name-only', '--no-renames', '--relative', '--', '.'], {
       cwd: root, maxBuffer: 1024 * 1024 * 1024,
