@@ -27,5 +27,10 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+// A reader that stops early (`longrepo pack | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  fail(error);
+});
 program.parseAsync(process.argv).catch(fail);
 

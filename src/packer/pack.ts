@@ -45,7 +45,10 @@ export interface PackProgress {
 }
 
 export interface PackResult {
-  prompt: string;
+  /** The whole prompt, joined on first use (a large repository's prompt is tens of megabytes). */
+  readonly prompt: string;
+  /** The prompt in pieces (header, one block per file, footer), for writing without joining. */
+  readonly pieces: readonly string[];
   manifest: Manifest;
   timings: { discoverMs: number; analyseMs: number; orderMs: number; renderMs: number; totalMs: number };
   /** Files analysed afresh by this pack; the others came from the cache. */
@@ -110,9 +113,8 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     if (k % 500 === 0) options.onProgress?.({ stage: 'render', done: k, total: analysed.length });
   });
   pieces.push(footer);
-  const prompt = pieces.join('');
   const count = (text: string): number => cache.countTokens(tokenizer.id, text, () => tokenizer.load().count(text));
-  const totalTokens = tokenizer.additive ? count(header) + fileTokens + count(footer) : tokenizer.load().count(prompt);
+  const totalTokens = tokenizer.additive ? count(header) + fileTokens + count(footer) : tokenizer.load().count(pieces.join(''));
   if (budget !== undefined && totalTokens > budget) {
     throw new UsageError(`the prompt is ${totalTokens} tokens, over the budget of ${budget}: raise --budget, or narrow the files with a .longrepoignore`);
   }
@@ -138,8 +140,12 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
       skipped: discovery.skipped.length,
     },
   };
+  let joined: string | undefined;
   return {
-    prompt, manifest, analysedFiles: fresh,
+    get prompt() {
+      return (joined ??= pieces.join(''));
+    },
+    pieces, manifest, analysedFiles: fresh,
     timings: {
       discoverMs: Math.round(discovered - started), analyseMs: Math.round(analysedAt - discovered),
       orderMs: Math.round(ordered - analysedAt), renderMs: Math.round(rendered - ordered), totalMs: Math.round(rendered - started),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -21,13 +21,34 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
  * Writes several files all-or-nothing as far as a file system allows: every temporary file is written
  * first, then each is renamed into place, so a failure or Ctrl-C never leaves half a prompt behind.
  */
-export async function writeOutputs(outputs: { path: string; data: string }[]): Promise<void> {
+export async function writeOutputs(outputs: { path: string; data: string | readonly string[] }[]): Promise<void> {
   const temps = outputs.map((o) => `${o.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await Promise.all(outputs.map((o, i) => writeFile(temps[i]!, o.data)));
+    await Promise.all(outputs.map((o, i) => writePieces(temps[i]!, typeof o.data === 'string' ? [o.data] : o.data)));
     for (let i = 0; i < outputs.length; i++) await rename(temps[i]!, outputs[i]!.path);
   } catch (error) {
     await Promise.all(temps.map((t) => rm(t, { force: true })));
     throw error;
+  }
+}
+
+/** Writes text pieces in chunks of about a megabyte, so a prompt is never joined into one string. */
+async function writePieces(path: string, pieces: readonly string[]): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    let chunk: string[] = [];
+    let size = 0;
+    for (const piece of pieces) {
+      chunk.push(piece);
+      size += piece.length;
+      if (size >= 1 << 20) {
+        await handle.write(chunk.join(''));
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length > 0) await handle.write(chunk.join(''));
+  } finally {
+    await handle.close();
   }
 }
