@@ -29,9 +29,16 @@ for pkg in "$@"; do
   url=$(apt-get "${apt_opts[@]}" -qq --print-uris source "$pkg" | grep -oE "'[^']+\.orig\.tar\.[a-z0-9]+'" | tr -d "'" | head -1)
   [ -n "$url" ] || { echo "no .orig tarball for $pkg on $mirror" >&2; exit 1; }
   orig="$cache/debs/$(basename "$url")"
-  [ -s "$orig" ] || { curl -fsSL --retry 3 -o "$orig.part" "$url" && mv "$orig.part" "$orig"; }
+  if [ ! -s "$orig" ]; then
+    if ! curl -fsSL --retry 3 -o "$orig.part" "$url"; then
+      rm -f "$orig.part"
+      echo "cannot download $url for $pkg" >&2
+      exit 1
+    fi
+    mv "$orig.part" "$orig"
+  fi
   rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
-  tar -xf "$orig" -C "$dest.tmp"
+  tar -xf "$orig" -C "$dest.tmp" || { rm -rf "$dest.tmp"; echo "cannot unpack $orig" >&2; exit 1; }
   top=$(ls "$dest.tmp" | head -1)
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
   echo "$top" > "$dest/.complete"
