@@ -1,6 +1,7 @@
 // Builds every bundle into dist/: the CLI, the extension host, the packer's worker and the webview.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const production = process.argv.includes('--production');
 rmSync('dist', { recursive: true, force: true });
@@ -22,3 +23,10 @@ await Promise.all([
   }),
 ]);
 chmodSync('dist/cli.js', 0o755);
+
+// The built-in tokenizers' rank tables stay out of the bundles (megabytes each, parsed only when used).
+mkdirSync('dist/ranks', { recursive: true });
+const require = createRequire(import.meta.url);
+for (const name of ['cl100k_base', 'o200k_base']) {
+  copyFileSync(require.resolve(`gpt-tokenizer/bpeRanks/${name}`), `dist/ranks/${name}.js`);
+}

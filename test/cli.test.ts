@@ -97,7 +97,7 @@ test('on a terminal pack shows a progress bar on stderr; through a pipe it does 
   // `script` gives the command a pseudo-terminal, as a user's shell would.
   const r = spawnSync('script', ['-qec', `${process.execPath} ${cli} pack ${express} -o ${out} --no-cache`, '/dev/null'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /(scanning|counting) +\[[#-]+\] \d+\/\d+ files/);
+  assert.match(r.stdout, /(reading|counting) +\[[#-]+\] \d+\/\d+ files \| [\d,]+ tokens counted/);
   const piped = run(['pack', express, '-o', out, '--no-cache']);
   assert.doesNotMatch(piped.stderr, /\[[#-]+\]/);
 });

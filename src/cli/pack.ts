@@ -89,17 +89,17 @@ export function registerPackCommand(program: Command): void {
       }
       const manifestJson = JSON.stringify(result.manifest, null, 2) + '\n';
       const outputs = [];
-      if (flags.output) outputs.push({ path: resolve(flags.output), data: result.pieces });
+      if (flags.output) outputs.push({ path: resolve(flags.output), data: result.pieces() });
       if (flags.manifest) outputs.push({ path: resolve(flags.manifest), data: manifestJson });
       await writeOutputs(outputs);
       if (flags.json) process.stdout.write(manifestJson);
-      else if (!flags.output) await writeToStdout(result.pieces);
+      else if (!flags.output) await writeToStdout(result.pieces());
       if (!flags.quiet && !flags.json) process.stderr.write(formatSummary(result, flags.output) + '\n');
     });
 }
 
 /** Writes the prompt to stdout piece by piece, waiting when the reader (a pipe) is slower. */
-async function writeToStdout(pieces: readonly string[]): Promise<void> {
+async function writeToStdout(pieces: Iterable<string>): Promise<void> {
   for (const piece of pieces) {
     if (!process.stdout.write(piece)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
   }

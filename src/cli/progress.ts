@@ -1,9 +1,9 @@
 import { SingleBar } from 'cli-progress';
 import type { PackProgress } from '../packer/pack.js';
 
-const LABELS: Record<PackProgress['stage'], string> = { scan: 'scanning ', analyse: 'counting ', render: 'rendering' };
+const LABELS: Record<PackProgress['stage'], string> = { scan: 'reading  ', analyse: 'counting ', render: 'rendering' };
 
-/** A progress bar on stderr: files scanned, then files analysed and tokens counted. */
+/** A progress bar on stderr: files read, then files analysed, with the tokens counted so far. */
 export class ProgressDisplay {
   private readonly bar: SingleBar;
   private started = false;

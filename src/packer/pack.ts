@@ -1,23 +1,21 @@
+import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runAnalyseJob, type AnalyseJob, type AnalyseResult } from './analyse/job.js';
-import { analyseInWorkers, defaultThreads } from './analyse/pool.js';
-import { defaultCacheDir, fileKey, FileCache } from './cache/fileCache.js';
-import { discoverFiles, type SourceFile } from './discover/discover.js';
+import { Analyser } from './analyse/analyse.js';
+import { defaultThreads } from './analyse/pool.js';
+import { defaultCacheDir, FileCache } from './cache/fileCache.js';
+import { discoverFiles } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { formatOrder, orderFiles, parseOrder, type OrderSpec } from './order/order.js';
-import { createRepoIndex, type IndexedFile } from './repoIndex.js';
+import { createRepoIndex } from './repoIndex.js';
 import {
   DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader,
   type LineNumberMode, type PromptFormat, type RenderSettings,
 } from './render/render.js';
 import { chooseTokenizer, DEFAULT_TOKENIZER, type TokenizerChoice } from './tokens/tokenizer.js';
 import type { ImportResolver, LanguageImports } from './types.js';
-
-/** Below this much text to analyse, worker threads cost more to start than they save. */
-const INLINE_LIMIT_CHARS = 2 * 1024 * 1024;
 
 export interface PackOptions {
   order?: OrderSpec | string;
@@ -47,8 +45,8 @@ export interface PackProgress {
 export interface PackResult {
   /** The whole prompt, joined on first use (a large repository's prompt is tens of megabytes). */
   readonly prompt: string;
-  /** The prompt in pieces (header, one block per file, footer), for writing without joining. */
-  readonly pieces: readonly string[];
+  /** The prompt in pieces (header, one block per file, footer), rendered as they are taken, for writing without joining. */
+  pieces(): Iterable<string>;
   manifest: Manifest;
   timings: { discoverMs: number; analyseMs: number; orderMs: number; renderMs: number; totalMs: number };
   /** Files analysed afresh by this pack; the others came from the cache. */
@@ -63,19 +61,58 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   const budget = checkBudget(options.budget);
   const tokenizer = chooseTokenizer(options.tokenizer ?? DEFAULT_TOKENIZER);
 
-  const discovery = await discoverFiles(root, {
-    maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, signal: options.signal,
-    onProgress: (done, total) => options.onProgress?.({ stage: 'scan', done, total }),
+  const absRoot = resolvePath(root);
+  const cache = await FileCache.open(options.cacheDir === null ? undefined : (options.cacheDir ?? defaultCacheDir()), absRoot);
+  const threads = options.threads ?? defaultThreads();
+  // Reading and analysis overlap: while scanning, progress shows files read and tokens counted so far;
+  // after it, files analysed out of all files.
+  const progress = { scanned: 0, candidates: 0, analysed: 0, files: 0, tokens: 0, scanning: true };
+  const report = (): void => options.onProgress?.(progress.scanning
+    ? { stage: 'scan', done: progress.scanned, total: progress.candidates, tokens: progress.tokens }
+    : { stage: 'analyse', done: progress.analysed, total: progress.files, tokens: progress.tokens });
+  const analyser = new Analyser({
+    cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
+    onProgress: (done, tokens) => {
+      progress.analysed = done;
+      progress.tokens = tokens;
+      if (!progress.scanning) report();
+    },
   });
+  try {
+    return await packWith(absRoot, analyser, cache, settings, tokenizer, order, budget, options, started, (stage) => {
+      Object.assign(progress, stage);
+      report();
+    });
+  } finally {
+    await analyser.close();
+  }
+}
+
+async function packWith(
+  absRoot: string, analyser: Analyser, cache: FileCache, settings: RenderSettings, tokenizer: TokenizerChoice,
+  order: OrderSpec, budget: number | undefined, options: PackOptions, started: number,
+  onStage: (update: { scanned?: number; candidates?: number; files?: number; scanning?: boolean }) => void,
+): Promise<PackResult> {
+  const discovery = await discoverFiles(absRoot, {
+    maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, signal: options.signal,
+    onProgress: (scanned, candidates) => onStage({ scanned, candidates }),
+    onFile: (file) => analyser.add(file), reuse: cache.reuse,
+  });
+  onStage({ scanning: false, files: discovery.files.length });
   if (discovery.files.length === 0) {
     const why = discovery.skipped.length > 0 ? `all ${discovery.skipped.length} files were skipped (see the manifest's "skipped")` : 'it has no files';
     throw new UsageError(`nothing to pack in ${discovery.root}: ${why}; point longrepo at a directory with source files`);
   }
   const discovered = performance.now();
-
-  const cache = await FileCache.open(options.cacheDir === null ? undefined : (options.cacheDir ?? defaultCacheDir()), discovery.root);
-  const blockKey = `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|full`;
-  const { files: analysed, fresh } = await analyse(discovery.files, cache, blockKey, settings, tokenizer, options);
+  const header = renderHeader({ name: discovery.name, revision: discovery.revision, files: discovery.files.length, order: formatOrder(order) }, settings);
+  const footer = renderFooter(settings);
+  const { files: analysed, fresh } = await analyser.finish();
+  if (tokenizer.additive) {
+    const missing = [header, footer].filter((text) => cache.cachedCount(tokenizer.id, text) === undefined);
+    const counted = await analyser.countExtra(missing);
+    missing.forEach((text, k) => cache.storeCount(tokenizer.id, text, counted[k]!));
+  }
+  await analyser.close(); // the workers' memory is not needed for resolving, rendering and writing
   const analysedAt = performance.now();
 
   const index = createRepoIndex(discovery.root, analysed, discovery.listed);
@@ -93,16 +130,18 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   throwIfCancelled(options.signal);
   const ordered = performance.now();
 
-  const header = renderHeader({ name: discovery.name, revision: discovery.revision, files: analysed.length, order: formatOrder(order) }, settings);
-  const footer = renderFooter(settings);
-  const pieces: string[] = [header];
+  const orderedFiles = ordering.order.map((i) => analysed[i]!);
+  // Blocks are rendered when the prompt is written, so they never all sit in memory with the texts.
+  function* pieces(): Generator<string> {
+    yield header;
+    for (const file of orderedFiles) yield renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings);
+    yield footer;
+  }
   const files: ManifestFile[] = [];
   let fileTokens = 0;
   ordering.order.forEach((i, k) => {
     const file = analysed[i]!;
-    const block = renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings);
-    pieces.push(block);
-    const tokens = file.tokens ?? tokenizer.load().count(block);
+    const tokens = file.tokens ?? tokenizer.load().count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings));
     fileTokens += tokens;
     const entry: ManifestFile = {
       path: file.path, language: file.language, bytes: file.bytes, lines: file.lines, tokens, level: 'full',
@@ -112,13 +151,16 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     files.push(entry);
     if (k % 500 === 0) options.onProgress?.({ stage: 'render', done: k, total: analysed.length });
   });
-  pieces.push(footer);
-  const count = (text: string): number => cache.countTokens(tokenizer.id, text, () => tokenizer.load().count(text));
-  const totalTokens = tokenizer.additive ? count(header) + fileTokens + count(footer) : tokenizer.load().count(pieces.join(''));
+  let totalTokens: number;
+  if (tokenizer.additive) {
+    totalTokens = cache.cachedCount(tokenizer.id, header)! + fileTokens + cache.cachedCount(tokenizer.id, footer)!;
+  } else {
+    totalTokens = tokenizer.load().count([...pieces()].join(''));
+  }
   if (budget !== undefined && totalTokens > budget) {
     throw new UsageError(`the prompt is ${totalTokens} tokens, over the budget of ${budget}: raise --budget, or narrow the files with a .longrepoignore`);
   }
-  await cache.save();
+  await cache.save(analysed);
   const rendered = performance.now();
 
   const manifest: Manifest = {
@@ -143,7 +185,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   let joined: string | undefined;
   return {
     get prompt() {
-      return (joined ??= pieces.join(''));
+      return (joined ??= [...pieces()].join(''));
     },
     pieces, manifest, analysedFiles: fresh,
     timings: {
@@ -151,68 +193,6 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
       orderMs: Math.round(ordered - analysedAt), renderMs: Math.round(rendered - ordered), totalMs: Math.round(rendered - started),
     },
   };
-}
-
-interface AnalysedFile extends IndexedFile {
-  lines: number;
-  bytes: number;
-  /** Tokens of the rendered full block, when the tokenizer is additive. */
-  tokens?: number;
-}
-
-async function analyse(
-  files: readonly SourceFile[], cache: FileCache, blockKey: string,
-  settings: RenderSettings, tokenizer: TokenizerChoice, options: PackOptions,
-): Promise<{ files: AnalysedFile[]; fresh: number }> {
-  const additive = tokenizer.additive;
-  const keys = files.map((f) => fileKey(f.path, f.text));
-  const jobs: AnalyseJob[] = [];
-  const jobOf = new Int32Array(files.length).fill(-1);
-  let chars = 0;
-  files.forEach((file, i) => {
-    const entry = cache.get(keys[i]!);
-    const needFacts = !entry?.facts;
-    const needTokens = additive && entry?.tokens[blockKey] === undefined;
-    if (!needFacts && !needTokens) return;
-    jobOf[i] = jobs.length;
-    jobs.push({ path: file.path, text: file.text, lines: file.lines, facts: needFacts, tokens: needTokens });
-    chars += file.text.length;
-  });
-  let done = files.length - jobs.length;
-  let tokens = 0;
-  const progress = (n: number, counted: number): void => {
-    done += n;
-    tokens += counted;
-    options.onProgress?.({ stage: 'analyse', done, total: files.length, tokens });
-  };
-  progress(0, 0);
-  let results: AnalyseResult[];
-  const threads = options.threads ?? defaultThreads();
-  if (chars > INLINE_LIMIT_CHARS && threads > 1) {
-    results = await analyseInWorkers(jobs, { settings, tokenizer: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal, onProgress: progress });
-  } else {
-    results = [];
-    for (const job of jobs) {
-      throwIfCancelled(options.signal);
-      const result = runAnalyseJob(job, settings, job.tokens ? tokenizer.load() : undefined);
-      results.push(result);
-      progress(1, result.tokens ?? 0);
-    }
-  }
-  const analysed = files.map((file, i) => {
-    const key = keys[i]!;
-    const cached = cache.get(key);
-    const result = jobOf[i]! >= 0 ? results[jobOf[i]!] : undefined;
-    const entry = {
-      language: result?.language ?? cached!.language,
-      facts: result?.facts ?? cached!.facts!,
-      tokens: { ...cached?.tokens },
-    };
-    if (result?.tokens !== undefined) entry.tokens[blockKey] = result.tokens;
-    if (result) cache.set(key, entry);
-    return { ...file, language: entry.language, facts: entry.facts, tokens: additive ? entry.tokens[blockKey] : undefined };
-  });
-  return { files: analysed, fresh: jobs.length };
 }
 
 function renderSettings(options: PackOptions): RenderSettings {

@@ -10,11 +10,11 @@ interface WorkerConfig {
 }
 
 const config = workerData as WorkerConfig;
-let counter: TokenCounter | undefined;
+// Loaded at once, so the rank tables are ready while the main thread is still reading files.
+const counter: TokenCounter = loadTokenCounter(config.tokenizer);
 
 parentPort?.on('message', (batch: { id: number; jobs: AnalyseJob[] }) => {
   try {
-    if (!counter && batch.jobs.some((j) => j.tokens)) counter = loadTokenCounter(config.tokenizer);
     const results = batch.jobs.map((job) => runAnalyseJob(job, config.settings, counter));
     parentPort!.postMessage({ id: batch.id, results });
   } catch (error) {

@@ -13,6 +13,8 @@ export interface AnalyseJob {
   facts: boolean;
   /** Count the tokens of the rendered `full` block (false when cached or the tokenizer is not additive). */
   tokens: boolean;
+  /** Count `text` itself rather than a file block (prompt pieces such as the repository header). */
+  raw?: boolean;
 }
 
 export interface AnalyseResult {
@@ -22,6 +24,7 @@ export interface AnalyseResult {
 }
 
 export function runAnalyseJob(job: AnalyseJob, settings: RenderSettings, counter: TokenCounter | undefined): AnalyseResult {
+  if (job.raw) return { language: 'text', tokens: counter?.count(job.text) };
   const language = detectLanguage(job.path);
   const result: AnalyseResult = { language };
   if (job.facts) result.facts = extractFacts(language, job.text, job.path);

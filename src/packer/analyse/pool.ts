@@ -6,14 +6,8 @@ import { CancelledError } from '../errors.js';
 import type { RenderSettings } from '../render/render.js';
 import type { AnalyseJob, AnalyseResult } from './job.js';
 
-const BATCH_CHARS = 256 * 1024;
-
-export interface PoolOptions {
-  settings: RenderSettings;
-  tokenizer: string;
-  threads?: number;
-  signal?: AbortSignal;
-  onProgress?: (files: number, tokens: number) => void;
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
 /**
@@ -27,62 +21,75 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData });
 }
 
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(availableParallelism(), 8));
+interface Batch {
+  id: number;
+  jobs: AnalyseJob[];
+  resolve: (results: AnalyseResult[]) => void;
+  reject: (error: Error) => void;
 }
 
-/** Runs the jobs on a pool of worker threads; results come back in the jobs' order. */
-export async function analyseInWorkers(jobs: readonly AnalyseJob[], options: PoolOptions): Promise<AnalyseResult[]> {
-  const results: AnalyseResult[] = new Array(jobs.length);
-  const batches: { id: number; start: number; jobs: AnalyseJob[] }[] = [];
-  let current: AnalyseJob[] = [];
-  let chars = 0;
-  let start = 0;
-  jobs.forEach((job, i) => {
-    current.push(job);
-    chars += job.text.length;
-    if (chars >= BATCH_CHARS) {
-      batches.push({ id: batches.length, start, jobs: current });
-      current = [];
-      chars = 0;
-      start = i + 1;
-    }
-  });
-  if (current.length > 0) batches.push({ id: batches.length, start, jobs: current });
-  const threads = Math.min(options.threads ?? defaultThreads(), batches.length);
-  if (threads === 0) return results;
+/**
+ * Worker threads that analyse batches of files (imports, token counts) while the main thread keeps
+ * reading: batches are queued as discovery produces them and taken by whichever worker is free.
+ */
+export class AnalysisPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Batch[] = [];
+  private readonly running = new Map<number, Batch>();
+  private nextId = 0;
+  private failure: Error | undefined;
 
-  const workers = Array.from({ length: threads }, () => startWorker({ settings: options.settings, tokenizer: options.tokenizer }));
-  let next = 0;
-  let done = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(new CancelledError());
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const feed = (worker: Worker): void => {
-        const batch = batches[next++];
-        if (batch) worker.postMessage({ id: batch.id, jobs: batch.jobs });
-      };
-      for (const worker of workers) {
-        worker.on('message', (message: { id: number; results?: AnalyseResult[]; error?: string }) => {
-          if (message.error !== undefined) return reject(new Error(`analysis worker failed: ${message.error}`));
-          const batch = batches[message.id]!;
-          message.results!.forEach((result, i) => (results[batch.start + i] = result));
-          done++;
-          options.onProgress?.(batch.jobs.length, message.results!.reduce((sum, r) => sum + (r.tokens ?? 0), 0));
-          if (done === batches.length) resolve();
-          else feed(worker);
-        });
-        worker.on('error', (error) => reject(new Error(`analysis worker failed: ${error.message}`)));
-        worker.on('exit', (code) => {
-          if (done < batches.length && code !== 0) reject(new Error(`analysis worker exited with code ${code}`));
-        });
-        feed(worker);
-      }
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+  constructor(options: { settings: RenderSettings; tokenizer: string; threads: number; signal?: AbortSignal }) {
+    for (let i = 0; i < options.threads; i++) {
+      const worker = startWorker({ settings: options.settings, tokenizer: options.tokenizer });
+      worker.on('message', (message: { id: number; results?: AnalyseResult[]; error?: string }) => {
+        const batch = this.running.get(message.id);
+        this.running.delete(message.id);
+        if (message.error !== undefined) this.fail(new Error(`analysis worker failed: ${message.error}`));
+        else batch?.resolve(message.results!);
+        this.feed(worker);
+      });
+      worker.on('error', (error) => this.fail(new Error(`analysis worker failed: ${error.message}`)));
+      worker.on('exit', (code) => {
+        if (code !== 0 && (this.running.size > 0 || this.queue.length > 0)) this.fail(new Error(`analysis worker exited with code ${code}`));
+      });
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+    const signal = options.signal;
+    signal?.addEventListener('abort', () => this.fail(new CancelledError()), { once: true });
   }
-  return results;
+
+  /** Queues a batch; resolves with its results in the jobs' order. */
+  run(jobs: AnalyseJob[]): Promise<AnalyseResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, jobs, resolve, reject });
+      const worker = this.idle.pop();
+      if (worker) this.feed(worker);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private feed(worker: Worker): void {
+    const batch = this.queue.shift();
+    if (!batch) {
+      this.idle.push(worker);
+      return;
+    }
+    this.running.set(batch.id, batch);
+    worker.postMessage({ id: batch.id, jobs: batch.jobs });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const batch of [...this.running.values(), ...this.queue]) batch.reject(error);
+    this.running.clear();
+    this.queue.length = 0;
+  }
 }

@@ -13,12 +13,31 @@ const execFileAsync = promisify(execFile);
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const IGNORE_FILES_OUTSIDE_GIT = ['.gitignore', '.ignore', '.longrepoignore'];
 
+/** What identifies a file's version without reading it (as git's index does). */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** A file's text known from an earlier pack, valid while its stamp is unchanged. */
+export interface KnownText {
+  /** Decodes the text on each call, so a large repository's texts are not all held at once. */
+  read(): string;
+  key: string;
+  lines: number;
+}
+
 /** A file that goes into the prompt: its text with line endings normalised to `\n`. */
 export interface SourceFile {
   path: string;
   text: string;
   bytes: number;
   lines: number;
+  stamp: FileStamp;
+  /** The cache key, when the text came from the cache. */
+  key?: string;
 }
 
 export interface SkippedFile {
@@ -46,6 +65,10 @@ export interface DiscoverOptions {
   defaultExcludes?: boolean;
   signal?: AbortSignal;
   onProgress?: (scanned: number, total: number) => void;
+  /** Called with each packed file as soon as it is read, in path order (analysis starts while reading goes on). */
+  onFile?: (file: SourceFile) => void;
+  /** Texts of unchanged files from an earlier pack: a hit saves opening and reading the file. */
+  reuse?: (path: string, stamp: FileStamp) => KnownText | undefined;
 }
 
 /** Finds the files of `root` that belong in the prompt, and says why every other listed file does not. */
@@ -75,9 +98,13 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
       options.onProgress?.(i, candidates.length);
     }
     const path = candidates[i]!;
-    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false);
-    if ('reason' in result) skipped.push(result);
-    else files.push(result);
+    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false, options.reuse);
+    if ('reason' in result) {
+      skipped.push(result);
+    } else {
+      files.push(result);
+      options.onFile?.(result);
+    }
   }
   options.onProgress?.(candidates.length, candidates.length);
   skipped.sort((a, b) => compareBytes(a.path, b.path));
@@ -231,21 +258,35 @@ function applyLongrepoIgnore(listed: string[], byDir: Map<string, Ignore>, skipp
 
 type ReadResult = SourceFile | SkippedFile;
 
-function readCandidate(root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean): ReadResult {
+let sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
+
+function readCandidate(
+  root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean,
+  reuse: DiscoverOptions['reuse'],
+): ReadResult {
   const abs = join(root, path);
   if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
-  if (kind === 'unknown') {
+  if (kind === 'unknown' || reuse) {
+    let info;
     try {
-      const info = lstatSync(abs);
-      kind = info.isSymbolicLink() ? 'symlink' : info.isDirectory() ? 'submodule' : info.isFile() ? 'file' : 'unknown';
+      info = lstatSync(abs);
     } catch (error) {
       return { path, reason: readFailure(error) };
     }
+    kind = info.isSymbolicLink() ? 'symlink' : info.isDirectory() ? 'submodule' : info.isFile() ? 'file' : 'unknown';
     if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
     if (kind === 'unknown') return { path, reason: 'not a regular file' };
+    if (kind === 'file' && reuse && info.size <= maxFileBytes) {
+      const stamp = stampOf(info);
+      const known = reuse(path, stamp);
+      if (known) {
+        return { path, bytes: info.size, lines: known.lines, stamp, key: known.key, get text() { return known.read(); } };
+      }
+    }
   }
   if (kind === 'symlink') return { path, reason: describeSymlink(root, abs) };
   let buffer: Buffer;
+  let stamp: FileStamp;
   let fd: number | undefined;
   try {
     fd = openSync(abs, 'r');
@@ -254,7 +295,10 @@ function readCandidate(root: string, path: string, kind: EntryKind, maxFileBytes
     if (info.size > maxFileBytes) {
       return { path, reason: `${formatBytes(info.size)} is over the ${formatBytes(maxFileBytes)} file limit (--max-file-bytes)` };
     }
-    buffer = Buffer.allocUnsafe(info.size);
+    stamp = stampOf(info);
+    // One growing buffer serves every read: a buffer per file would churn the allocator on large trees.
+    if (sharedReadBuffer.length < info.size) sharedReadBuffer = Buffer.allocUnsafe(Math.max(info.size, sharedReadBuffer.length * 2));
+    buffer = sharedReadBuffer;
     let read = 0;
     while (read < info.size) {
       const n = readSync(fd, buffer, read, info.size - read, read);
@@ -276,7 +320,11 @@ function readCandidate(root: string, path: string, kind: EntryKind, maxFileBytes
   if (text.trim().length === 0) return { path, reason: 'empty' };
   const lines = countLines(text);
   if (defaultExcludes && looksMinified(path, text, lines)) return { path, reason: 'minified' };
-  return { path, text, bytes: buffer.length, lines };
+  return { path, text, bytes: buffer.length, lines, stamp };
+}
+
+function stampOf(info: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileStamp {
+  return { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino };
 }
 
 function readFailure(error: unknown): string {

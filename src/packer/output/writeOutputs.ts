@@ -21,7 +21,7 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
  * Writes several files all-or-nothing as far as a file system allows: every temporary file is written
  * first, then each is renamed into place, so a failure or Ctrl-C never leaves half a prompt behind.
  */
-export async function writeOutputs(outputs: { path: string; data: string | readonly string[] }[]): Promise<void> {
+export async function writeOutputs(outputs: { path: string; data: string | Iterable<string> }[]): Promise<void> {
   const temps = outputs.map((o) => `${o.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await Promise.all(outputs.map((o, i) => writePieces(temps[i]!, typeof o.data === 'string' ? [o.data] : o.data)));
@@ -33,7 +33,7 @@ export async function writeOutputs(outputs: { path: string; data: string | reado
 }
 
 /** Writes text pieces in chunks of about a megabyte, so a prompt is never joined into one string. */
-async function writePieces(path: string, pieces: readonly string[]): Promise<void> {
+async function writePieces(path: string, pieces: Iterable<string>): Promise<void> {
   const handle = await open(path, 'w');
   try {
     let chunk: string[] = [];

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BytePairEncodingCore, type RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../errors.js';
+import { memoizedLineCounter } from './lineMemo.js';
 
 /** Counts tokens of rendered prompt text with one tokenizer. */
 export interface TokenCounter {
@@ -25,21 +27,38 @@ export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
 
 const NO_SPECIAL = new Set<string>();
 /** Code repeats its words: a larger merge cache than the library's default counts about a quarter faster. */
-const MERGE_CACHE_SIZE = 500_000;
+const MERGE_CACHE_SIZE = 100_000;
 
-function bpeCounter(id: string, core: BytePairEncodingCore): TokenCounter {
-  return { id, additive: true, count: (text) => (text.length === 0 ? 0 : core.countNative(text, NO_SPECIAL)) };
+/** Split patterns whose pre-tokens never cross a line start or the end of a leading number (see lineMemo.ts). */
+const LINE_SAFE_PATTERNS = new Set([
+  CL100K_TOKEN_SPLIT_REGEX.source,
+  O200K_TOKEN_SPLIT_REGEX.source,
+  // Llama-3 (also DeepSeek-V3, ProLong) and Qwen2, after the case-insensitive group is expanded
+  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+]);
+
+function bpeCounter(id: string, core: BytePairEncodingCore, split: RegExp): TokenCounter {
+  const countPiece = (text: string): number => (text.length === 0 ? 0 : core.countNative(text, NO_SPECIAL));
+  const count = LINE_SAFE_PATTERNS.has(split.source) ? memoizedLineCounter(countPiece, split.source.includes('[\\r\\n/]')) : countPiece;
+  return { id, additive: true, count };
+}
+
+/**
+ * The rank table of a built-in encoding. The tables are megabytes of JavaScript, so the bundles do not
+ * include them: the build copies them to `dist/ranks/`, and from source they come from node_modules.
+ * Each thread then parses only the table it uses.
+ */
+function loadRanks(name: 'cl100k_base' | 'o200k_base'): RawBytePairRanks {
+  const copied = join(__dirname, 'ranks', `${name}.js`);
+  const id = existsSync(copied) ? copied : `gpt-tokenizer/bpeRanks/${name}`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(id) as { default: RawBytePairRanks }).default;
 }
 
 function loadBuiltin(name: 'cl100k_base' | 'o200k_base'): TokenCounter {
-  // The rank tables are large modules: load only the one asked for.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const ranks = (name === 'cl100k_base'
-    ? require('gpt-tokenizer/bpeRanks/cl100k_base')
-    : require('gpt-tokenizer/bpeRanks/o200k_base')) as { default: RawBytePairRanks };
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const regex = name === 'cl100k_base' ? CL100K_TOKEN_SPLIT_REGEX : O200K_TOKEN_SPLIT_REGEX;
-  return bpeCounter(name, new BytePairEncodingCore({ bytePairRankDecoder: ranks.default, tokenSplitRegex: regex, mergeCacheSize: MERGE_CACHE_SIZE }));
+  return bpeCounter(name, new BytePairEncodingCore({ bytePairRankDecoder: loadRanks(name), tokenSplitRegex: regex, mergeCacheSize: MERGE_CACHE_SIZE }), regex);
 }
 
 /** A tokenizer chosen but not necessarily loaded: built-in rank tables are large, so a warm pack never loads them. */
@@ -173,7 +192,7 @@ function loadHuggingFaceTokenizer(path: string): TokenCounter {
       const text = Buffer.from(bytes).toString('utf8');
       return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
     });
-    return bpeCounter(id, new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: fast.split, mergeCacheSize: MERGE_CACHE_SIZE }));
+    return bpeCounter(id, new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: fast.split, mergeCacheSize: MERGE_CACHE_SIZE }), fast.split);
   }
   let tokenizer: HfTokenizer;
   try {

@@ -1,0 +1,158 @@
+import { fileKey, type FileCache } from '../cache/fileCache.js';
+import type { FileStamp, SourceFile } from '../discover/discover.js';
+import { throwIfCancelled } from '../errors.js';
+import type { RenderSettings } from '../render/render.js';
+import type { TokenizerChoice } from '../tokens/tokenizer.js';
+import type { FileFacts, LanguageId } from '../types.js';
+import { runAnalyseJob, type AnalyseJob, type AnalyseResult } from './job.js';
+import { AnalysisPool } from './pool.js';
+
+/** Below this much text to analyse, worker threads cost more to start than they save. */
+const INLINE_LIMIT_CHARS = 2 * 1024 * 1024;
+const BATCH_CHARS = 256 * 1024;
+
+export interface AnalysedFile {
+  path: string;
+  readonly text: string;
+  bytes: number;
+  lines: number;
+  stamp: FileStamp;
+  key: string;
+  language: LanguageId;
+  facts: FileFacts;
+  /** Tokens of the rendered full block, when the tokenizer is additive. */
+  tokens?: number;
+}
+
+export interface AnalyserOptions {
+  cache: FileCache;
+  settings: RenderSettings;
+  tokenizer: TokenizerChoice;
+  /** What to pass to workers to load the same tokenizer. */
+  tokenizerSpec: string;
+  threads: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, tokens: number) => void;
+}
+
+/**
+ * Analyses files as discovery reads them: cached results are taken from the cache; the rest go to
+ * worker threads in batches while reading goes on (or are analysed inline when there is little to do).
+ */
+export class Analyser {
+  private readonly files: SourceFile[] = [];
+  private readonly keys: string[] = [];
+  private readonly results: (AnalyseResult | undefined)[] = [];
+  private pending: { index: number; job: AnalyseJob }[] = [];
+  private pendingChars = 0;
+  private missChars = 0;
+  private fresh = 0;
+  private done = 0;
+  private tokens = 0;
+  private pool: AnalysisPool | undefined;
+  private readonly batches: Promise<void>[] = [];
+  readonly blockKey: string;
+
+  constructor(private readonly options: AnalyserOptions) {
+    this.blockKey = `${options.tokenizer.id}|${options.settings.format}|${options.settings.lineNumbers}|full`;
+  }
+
+  add(file: SourceFile): void {
+    const index = this.files.length;
+    this.files.push(file);
+    const key = file.key ?? fileKey(file.path, file.text);
+    this.keys.push(key);
+    const entry = this.options.cache.get(key);
+    const facts = !entry?.facts;
+    const tokens = this.options.tokenizer.additive && entry?.tokens[this.blockKey] === undefined;
+    if (!facts && !tokens) {
+      this.progress(1, 0);
+      return;
+    }
+    this.fresh++;
+    const text = file.text;
+    this.pending.push({ index, job: { path: file.path, text, lines: file.lines, facts, tokens } });
+    this.pendingChars += text.length;
+    this.missChars += text.length;
+    if (!this.pool && this.missChars > INLINE_LIMIT_CHARS && this.options.threads > 1) {
+      const { settings, tokenizerSpec, threads, signal } = this.options;
+      this.pool = new AnalysisPool({ settings, tokenizer: tokenizerSpec, threads, signal });
+    }
+    if (this.pool && this.pendingChars >= BATCH_CHARS) this.dispatch();
+  }
+
+  /** Token counts of extra prompt pieces (header, footer), counted where the files were. */
+  async countExtra(texts: string[]): Promise<number[]> {
+    if (this.pool) {
+      const results = await this.pool.run(texts.map((text) => ({ path: '', text, lines: 0, facts: false, tokens: true, raw: true })));
+      return results.map((r) => r.tokens ?? 0);
+    }
+    const counter = this.options.tokenizer.load();
+    return texts.map((text) => counter.count(text));
+  }
+
+  /** Waits for every batch; returns the files in the order they were added. */
+  async finish(): Promise<{ files: AnalysedFile[]; fresh: number }> {
+    if (this.pool) {
+      this.dispatch();
+      await Promise.all(this.batches);
+    } else {
+      const counter = this.pending.some((p) => p.job.tokens) ? this.options.tokenizer.load() : undefined;
+      for (const { index, job } of this.pending) {
+        throwIfCancelled(this.options.signal);
+        const result = runAnalyseJob(job, this.options.settings, counter);
+        this.results[index] = result;
+        this.progress(1, result.tokens ?? 0);
+      }
+      this.pending = [];
+    }
+    const { cache, tokenizer } = this.options;
+    const files = this.files.map((file, i): AnalysedFile => {
+      const key = this.keys[i]!;
+      const cached = cache.get(key);
+      const result = this.results[i];
+      const entry = { language: result?.language ?? cached!.language, facts: result?.facts ?? cached!.facts!, tokens: { ...cached?.tokens } };
+      if (result?.tokens !== undefined) entry.tokens[this.blockKey] = result.tokens;
+      if (result) cache.set(key, entry);
+      // No spread: a file reused from the cache decodes its text on access, which a spread would force.
+      return {
+        path: file.path, bytes: file.bytes, lines: file.lines, stamp: file.stamp, key, language: entry.language,
+        facts: entry.facts, tokens: tokenizer.additive ? entry.tokens[this.blockKey] : undefined,
+        get text() {
+          return file.text;
+        },
+      };
+    });
+    return { files, fresh: this.fresh };
+  }
+
+  /** Stops the workers (after success, failure or cancellation). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  private dispatch(): void {
+    if (this.pending.length === 0 || !this.pool) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingChars = 0;
+    const done = this.pool.run(batch.map((p) => p.job)).then((results) => {
+      let counted = 0;
+      results.forEach((result, k) => {
+        this.results[batch[k]!.index] = result;
+        counted += result.tokens ?? 0;
+      });
+      this.progress(batch.length, counted);
+    });
+    done.catch(() => {}); // handled by finish(); this keeps a failure before finish() from being unhandled
+    this.batches.push(done);
+  }
+
+  private progress(files: number, tokens: number): void {
+    this.done += files;
+    this.tokens += tokens;
+    this.options.onProgress?.(this.done, this.tokens);
+  }
+}
