@@ -99,7 +99,7 @@ export function registerPackCommand(program: Command): void {
 }
 
 /** Writes the prompt to stdout piece by piece, waiting when the reader (a pipe) is slower. */
-async function writeToStdout(pieces: Iterable<string>): Promise<void> {
+async function writeToStdout(pieces: Iterable<string | Buffer>): Promise<void> {
   for (const piece of pieces) {
     if (!process.stdout.write(piece)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
   }

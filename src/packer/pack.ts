@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Analyser } from './analyse/analyse.js';
+import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir, FileCache } from './cache/fileCache.js';
-import { discoverFiles } from './discover/discover.js';
+import { discoverFiles, type Discovery } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
@@ -45,8 +46,8 @@ export interface PackProgress {
 export interface PackResult {
   /** The whole prompt, joined on first use (a large repository's prompt is tens of megabytes). */
   readonly prompt: string;
-  /** The prompt in pieces (header, one block per file, footer), rendered as they are taken, for writing without joining. */
-  pieces(): Iterable<string>;
+  /** The prompt in pieces (header, one block per file, footer) as text or UTF-8 bytes, for writing without joining. */
+  pieces(): Iterable<string | Buffer>;
   manifest: Manifest;
   timings: { discoverMs: number; analyseMs: number; orderMs: number; renderMs: number; totalMs: number };
   /** Files analysed afresh by this pack; the others came from the cache. */
@@ -62,7 +63,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   const tokenizer = chooseTokenizer(options.tokenizer ?? DEFAULT_TOKENIZER);
 
   const absRoot = resolvePath(root);
-  const cache = await FileCache.open(options.cacheDir === null ? undefined : (options.cacheDir ?? defaultCacheDir()), absRoot);
+  const cacheDir = options.cacheDir === null ? undefined : (options.cacheDir ?? defaultCacheDir());
   const threads = options.threads ?? defaultThreads();
   // Reading and analysis overlap: while scanning, progress shows files read and tokens counted so far;
   // after it, files analysed out of all files.
@@ -70,34 +71,41 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   const report = (): void => options.onProgress?.(progress.scanning
     ? { stage: 'scan', done: progress.scanned, total: progress.candidates, tokens: progress.tokens }
     : { stage: 'analyse', done: progress.analysed, total: progress.files, tokens: progress.tokens });
-  const analyser = new Analyser({
-    cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
-    onProgress: (done, tokens) => {
-      progress.analysed = done;
-      progress.tokens = tokens;
-      if (!progress.scanning) report();
-    },
+  // The cache loads while git lists the files; the analyser starts when it has the cache.
+  let analyser: Analyser | undefined;
+  const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`).then((cache) => {
+    const started = new Analyser({
+      cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
+      onProgress: (done, tokens) => {
+        progress.analysed = done;
+        progress.tokens = tokens;
+        if (!progress.scanning) report();
+      },
+    });
+    analyser = started;
+    return { cache, analyser: started };
   });
   try {
-    return await packWith(absRoot, analyser, cache, settings, tokenizer, order, budget, options, started, (stage) => {
+    return await packWith(absRoot, ready, settings, tokenizer, order, budget, options, started, (stage) => {
       Object.assign(progress, stage);
       report();
     });
   } finally {
-    await analyser.close();
+    await analyser?.close();
   }
 }
 
 async function packWith(
-  absRoot: string, analyser: Analyser, cache: FileCache, settings: RenderSettings, tokenizer: TokenizerChoice,
+  absRoot: string, ready: Promise<{ cache: FileCache; analyser: Analyser }>, settings: RenderSettings, tokenizer: TokenizerChoice,
   order: OrderSpec, budget: number | undefined, options: PackOptions, started: number,
   onStage: (update: { scanned?: number; candidates?: number; files?: number; scanning?: boolean }) => void,
 ): Promise<PackResult> {
   const discovery = await discoverFiles(absRoot, {
     maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, signal: options.signal,
     onProgress: (scanned, candidates) => onStage({ scanned, candidates }),
-    onFile: (file) => analyser.add(file), reuse: cache.reuse,
+    hooks: ready.then(({ cache, analyser }) => ({ reuse: cache.reuse, onFile: (file) => analyser.add(file) })),
   });
+  const { cache, analyser } = await ready;
   onStage({ scanning: false, files: discovery.files.length });
   if (discovery.files.length === 0) {
     const why = discovery.skipped.length > 0 ? `all ${discovery.skipped.length} files were skipped (see the manifest's "skipped")` : 'it has no files';
@@ -115,33 +123,26 @@ async function packWith(
   await analyser.close(); // the workers' memory is not needed for resolving, rendering and writing
   const analysedAt = performance.now();
 
-  const index = createRepoIndex(discovery.root, analysed, discovery.listed);
-  const resolvers = new Map<LanguageImports, ImportResolver>();
-  const importsByPath = new Map<string, string[]>();
-  for (const file of analysed) {
-    const family = importsFor(file.language);
-    if (!family || file.facts.imports.length === 0) continue;
-    let resolve = resolvers.get(family);
-    if (!resolve) resolvers.set(family, (resolve = family.createResolver(index)));
-    importsByPath.set(file.path, resolve(file.path, file.facts));
-  }
-  const graph = buildGraph(index.paths, (path) => importsByPath.get(path) ?? []);
+  const importsByPath = resolveImports(discovery, analysed, cache);
+  const graph = buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
   const ordering = await orderFiles(graph, order, discovery.root, discovery.git);
   throwIfCancelled(options.signal);
   const ordered = performance.now();
 
-  const orderedFiles = ordering.order.map((i) => analysed[i]!);
-  // Blocks are rendered when the prompt is written, so they never all sit in memory with the texts.
-  function* pieces(): Generator<string> {
+  const render = (file: AnalysedFile): string =>
+    renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings);
+  // Blocks come from the cache's block store when it has them; others are rendered when the prompt is written.
+  let stored: (Buffer | undefined)[] = analysed.map((f) => f.block);
+  function* pieces(): Generator<string | Buffer> {
     yield header;
-    for (const file of orderedFiles) yield renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings);
+    for (const i of ordering.order) yield stored[i] ?? render(analysed[i]!);
     yield footer;
   }
   const files: ManifestFile[] = [];
   let fileTokens = 0;
   ordering.order.forEach((i, k) => {
     const file = analysed[i]!;
-    const tokens = file.tokens ?? tokenizer.load().count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings));
+    const tokens = file.tokens ?? tokenizer.load().count(file.block?.toString('utf8') ?? render(file));
     fileTokens += tokens;
     const entry: ManifestFile = {
       path: file.path, language: file.language, bytes: file.bytes, lines: file.lines, tokens, level: 'full',
@@ -155,12 +156,12 @@ async function packWith(
   if (tokenizer.additive) {
     totalTokens = cache.cachedCount(tokenizer.id, header)! + fileTokens + cache.cachedCount(tokenizer.id, footer)!;
   } else {
-    totalTokens = tokenizer.load().count([...pieces()].join(''));
+    totalTokens = tokenizer.load().count(joinPieces(pieces()));
   }
   if (budget !== undefined && totalTokens > budget) {
     throw new UsageError(`the prompt is ${totalTokens} tokens, over the budget of ${budget}: raise --budget, or narrow the files with a .longrepoignore`);
   }
-  await cache.save(analysed);
+  stored = await cache.save(analysed, discovery.skipped, render);
   const rendered = performance.now();
 
   const manifest: Manifest = {
@@ -173,7 +174,7 @@ async function packWith(
     budget: budget ?? null,
     totalTokens,
     files,
-    skipped: discovery.skipped,
+    skipped: discovery.skipped.map(({ path, reason }) => ({ path, reason })),
     cycles: ordering.cycles.map((members) => members.map((m) => graph.paths[m]!)),
     stats: {
       files: files.length,
@@ -185,7 +186,7 @@ async function packWith(
   let joined: string | undefined;
   return {
     get prompt() {
-      return (joined ??= [...pieces()].join(''));
+      return (joined ??= joinPieces(pieces()));
     },
     pieces, manifest, analysedFiles: fresh,
     timings: {
@@ -193,6 +194,37 @@ async function packWith(
       orderMs: Math.round(ordered - analysedAt), renderMs: Math.round(rendered - ordered), totalMs: Math.round(rendered - started),
     },
   };
+}
+
+/**
+ * Each file's imports resolved to repository files. Resolution looks across files (configs, packages), so
+ * its result is cached for the whole set: the same paths with the same contents give the same graph.
+ */
+function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache): Record<string, string[]> {
+  const hash = createHash('sha1');
+  for (const file of analysed) hash.update(file.path).update('\0').update(file.key).update('\0');
+  const digest = hash.digest('base64url');
+  const cached = cache.cachedImports(digest);
+  if (cached) return cached;
+  const index = createRepoIndex(discovery.root, analysed, discovery.listed);
+  const resolvers = new Map<LanguageImports, ImportResolver>();
+  const imports: Record<string, string[]> = {};
+  for (const file of analysed) {
+    const family = importsFor(file.language);
+    if (!family || file.facts.imports.length === 0) continue;
+    let resolve = resolvers.get(family);
+    if (!resolve) resolvers.set(family, (resolve = family.createResolver(index)));
+    const targets = resolve(file.path, file.facts);
+    if (targets.length > 0) imports[file.path] = targets;
+  }
+  cache.storeImports(digest, imports);
+  return imports;
+}
+
+function joinPieces(pieces: Iterable<string | Buffer>): string {
+  const parts: string[] = [];
+  for (const piece of pieces) parts.push(typeof piece === 'string' ? piece : piece.toString('utf8'));
+  return parts.join('');
 }
 
 function renderSettings(options: PackOptions): RenderSettings {

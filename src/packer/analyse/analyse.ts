@@ -1,5 +1,5 @@
 import { fileKey, type FileCache } from '../cache/fileCache.js';
-import type { FileStamp, SourceFile } from '../discover/discover.js';
+import type { SourceFile } from '../discover/discover.js';
 import { throwIfCancelled } from '../errors.js';
 import type { RenderSettings } from '../render/render.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
@@ -11,12 +11,8 @@ import { AnalysisPool } from './pool.js';
 const INLINE_LIMIT_CHARS = 2 * 1024 * 1024;
 const BATCH_CHARS = 256 * 1024;
 
-export interface AnalysedFile {
-  path: string;
-  readonly text: string;
-  bytes: number;
-  lines: number;
-  stamp: FileStamp;
+/** A source file with what analysis learnt of it (the same object, extended in place). */
+export interface AnalysedFile extends SourceFile {
   key: string;
   language: LanguageId;
   facts: FileFacts;
@@ -111,17 +107,16 @@ export class Analyser {
       const key = this.keys[i]!;
       const cached = cache.get(key);
       const result = this.results[i];
-      const entry = { language: result?.language ?? cached!.language, facts: result?.facts ?? cached!.facts!, tokens: { ...cached?.tokens } };
-      if (result?.tokens !== undefined) entry.tokens[this.blockKey] = result.tokens;
-      if (result) cache.set(key, entry);
-      // No spread: a file reused from the cache decodes its text on access, which a spread would force.
-      return {
-        path: file.path, bytes: file.bytes, lines: file.lines, stamp: file.stamp, key, language: entry.language,
-        facts: entry.facts, tokens: tokenizer.additive ? entry.tokens[this.blockKey] : undefined,
-        get text() {
-          return file.text;
-        },
-      };
+      let entry = cached!;
+      if (result) {
+        entry = { language: result.language, facts: result.facts ?? cached!.facts!, tokens: { ...cached?.tokens } };
+        if (result.tokens !== undefined) entry.tokens[this.blockKey] = result.tokens;
+        cache.set(key, entry);
+      }
+      // Extended in place, not copied: a file known from the cache reads its text only if asked, which a copy would force.
+      return Object.assign(file, {
+        key, language: entry.language, facts: entry.facts!, tokens: tokenizer.additive ? entry.tokens[this.blockKey] : undefined,
+      });
     });
     return { files, fresh: this.fresh };
   }

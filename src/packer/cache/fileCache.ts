@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { FileStamp, KnownText, SourceFile } from '../discover/discover.js';
+import type { FileStamp, KnownFile, SkippedFile, SourceFile } from '../discover/discover.js';
 import { writeOutputs } from '../output/writeOutputs.js';
 import type { FileFacts, LanguageId } from '../types.js';
 
 /** Bump when extraction or rendering changes, so old entries are not trusted. */
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 4;
 
 /** A file modified this close to the snapshot's save may have changed within the same clock tick: re-read it. */
 const RACY_MS = 2000;
@@ -20,12 +20,17 @@ export interface CachedFile {
   tokens: Record<string, number>;
 }
 
-/** Where an unchanged file's text sits in the text store, and the stamp that proves it unchanged. */
-interface SnapshotEntry extends FileStamp {
-  key: string;
-  lines: number;
-  offset: number;
-  length: number;
+/**
+ * What the last pack knew of a file, with the stamp that proves it unchanged, as a compact row (tens of
+ * thousands of them load on every pack): a packed file's key, lines, size and where its rendered block
+ * sits in the block store; or why the file was skipped.
+ */
+type SnapshotRow =
+  | [size: number, mtimeMs: number, ctimeMs: number, ino: number, blob: string, key: string, lines: number, bytes: number, offset: number, length: number]
+  | [size: number, mtimeMs: number, ctimeMs: number, ino: number, blob: string, reason: string];
+
+function stampRow(stamp: FileStamp): [number, number, number, number, string] {
+  return [stamp.size, stamp.mtimeMs, stamp.ctimeMs, stamp.ino, stamp.blob ?? ''];
 }
 
 interface CacheFileShape {
@@ -33,8 +38,10 @@ interface CacheFileShape {
   entries: Record<string, CachedFile>;
   /** Token counts of other prompt pieces (repository header and footer), by tokenizer and text hash. */
   counts?: Record<string, number>;
-  /** The files of the last pack by path, with their texts in the `.texts` file beside this one. */
-  snapshot?: { savedAt: number; files: Record<string, SnapshotEntry> };
+  /** The files of the last pack by path, with their rendered blocks (for `render`) in the `.blocks` file beside this one. */
+  snapshot?: { savedAt: number; render: string; files: Record<string, SnapshotRow> };
+  /** The resolved imports of the last pack, valid while every file's path and content (`digest`) is the same. */
+  graph?: { digest: string; imports: Record<string, string[]> };
 }
 
 /** `$LONGREPO_CACHE_DIR`, else `$XDG_CACHE_HOME/longrepo`, else the platform's user cache directory. */
@@ -51,6 +58,13 @@ export function fileKey(path: string, text: string): string {
   return createHash('sha1').update(path).update('\0').update(text).digest('base64url');
 }
 
+/** A git blob id settles it; otherwise every stat field must match, and the file must not be racily new. */
+function sameVersion(row: SnapshotRow, stamp: FileStamp, savedAt: number): boolean {
+  if (stamp.blob || row[4]) return stamp.blob === row[4];
+  return row[0] === stamp.size && row[1] === stamp.mtimeMs && row[2] === stamp.ctimeMs && row[3] === stamp.ino
+    && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
+}
+
 function countKey(tokenizerId: string, text: string): string {
   return `${tokenizerId}|${createHash('sha1').update(text).digest('base64url')}`;
 }
@@ -58,9 +72,10 @@ function countKey(tokenizerId: string, text: string): string {
 /**
  * Per-file results of one repository, kept in one JSON file per repository root:
  * - analysis results (language, imports, token counts) keyed by content hash;
- * - a snapshot of the last pack's files (size, mtime, ctime, inode) with their texts in a text store,
- *   so a warm pack stats unchanged files instead of opening and reading each one — the way git's
- *   index avoids re-reading the work tree. Files changed near the snapshot's save are always re-read.
+ * - a snapshot of the last pack's files (size, mtime, ctime, inode) with their rendered blocks in a
+ *   block store, so a warm pack stats unchanged files instead of opening, reading and rendering each
+ *   one — the way git's index avoids re-reading the work tree. Files changed near the snapshot's save
+ *   are always re-read.
  * Entries a pack did not use are dropped when it saves.
  */
 export class FileCache {
@@ -68,69 +83,86 @@ export class FileCache {
   private readonly counts = new Map<string, number>();
   private readonly loadedCounts: Map<string, number>;
   private changed = false;
-  private texts: Buffer | undefined;
+  private blocks: Buffer | undefined;
   private reused = 0;
 
   private constructor(
     private readonly file: string | undefined,
-    private readonly loaded: Map<string, CachedFile>,
+    /** Entries as loaded: a plain object (no copy into a Map; tens of thousands load on every pack). */
+    private readonly loaded: Record<string, CachedFile>,
     loadedCounts: Record<string, number> = {},
     private readonly snapshot: CacheFileShape['snapshot'] = undefined,
+    private readonly render = '',
+    private graph: CacheFileShape['graph'] = undefined,
   ) {
     this.loadedCounts = new Map(Object.entries(loadedCounts));
   }
 
-  /** Opens the cache of `root` under `dir`; `dir` undefined gives a cache that never touches the disk. */
-  static async open(dir: string | undefined, root: string): Promise<FileCache> {
-    if (!dir) return new FileCache(undefined, new Map());
+  /**
+   * Opens the cache of `root` under `dir`; `dir` undefined gives a cache that never touches the disk.
+   * `render` names the rendering settings: stored blocks are reused only under the same ones.
+   */
+  static async open(dir: string | undefined, root: string, render: string): Promise<FileCache> {
+    if (!dir) return new FileCache(undefined, {});
     const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.json');
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheFileShape;
       if (parsed.version === CACHE_VERSION) {
-        return new FileCache(file, new Map(Object.entries(parsed.entries)), parsed.counts, parsed.snapshot);
+        return new FileCache(file, parsed.entries, parsed.counts, parsed.snapshot, render, parsed.graph);
       }
     } catch {
       // no cache yet, or a damaged one: start empty
     }
-    return new FileCache(file, new Map());
+    return new FileCache(file, {}, {}, undefined, render);
   }
 
-  private get textsFile(): string {
-    return this.file!.replace(/\.json$/, '.texts');
+  private get blocksFile(): string {
+    return this.file!.replace(/\.json$/, '.blocks');
   }
 
   /** A lookup for discovery when there is a snapshot to reuse, else undefined (then files are read as usual). */
-  get reuse(): ((path: string, stamp: FileStamp) => KnownText | undefined) | undefined {
+  get reuse(): ((path: string, stamp: FileStamp) => KnownFile | undefined) | undefined {
     const snapshot = this.snapshot;
-    if (!snapshot || Object.keys(snapshot.files).length === 0) return undefined;
+    if (!snapshot) return undefined;
+    const sameRender = snapshot.render === this.render;
     return (path, stamp) => {
-      const entry = snapshot.files[path];
-      if (!entry || entry.size !== stamp.size || entry.mtimeMs !== stamp.mtimeMs || entry.ctimeMs !== stamp.ctimeMs
-        || entry.ino !== stamp.ino || stamp.mtimeMs >= snapshot.savedAt - RACY_MS || stamp.ctimeMs >= snapshot.savedAt - RACY_MS) {
-        return undefined;
-      }
-      if (!this.texts) {
+      const row = snapshot.files[path];
+      if (!row || !sameVersion(row, stamp, snapshot.savedAt)) return undefined;
+      this.reused++;
+      if (row.length === 6) return { reason: row[5] };
+      const [, , , , , key, lines, bytes, offset, length] = row;
+      if (!sameRender) return { key, lines, bytes };
+      if (!this.blocks) {
         try {
-          this.texts = readFileSync(this.textsFile);
+          this.blocks = readFileSync(this.blocksFile);
         } catch {
-          this.texts = Buffer.alloc(0);
+          this.blocks = Buffer.alloc(0);
         }
       }
-      if (entry.offset + entry.length > this.texts.length) return undefined;
-      this.reused++;
-      const texts = this.texts;
-      return { read: () => texts.toString('utf8', entry.offset, entry.offset + entry.length), key: entry.key, lines: entry.lines };
+      if (offset + length > this.blocks.length) return { key, lines, bytes };
+      return { key, lines, bytes, block: this.blocks.subarray(offset, offset + length) };
     };
   }
 
   get(key: string): CachedFile | undefined {
-    const entry = this.used.get(key) ?? this.loaded.get(key);
+    const entry = this.used.get(key) ?? (Object.hasOwn(this.loaded, key) ? this.loaded[key] : undefined);
     if (entry) this.used.set(key, entry);
     return entry;
   }
 
   set(key: string, entry: CachedFile): void {
     this.used.set(key, entry);
+    this.changed = true;
+  }
+
+  /** Resolved imports by path, if the last pack saw exactly the same files (same `digest`). */
+  cachedImports(digest: string): Record<string, string[]> | undefined {
+    return this.graph?.digest === digest ? this.graph.imports : undefined;
+  }
+
+  storeImports(digest: string, imports: Record<string, string[]>): void {
+    if (this.graph?.digest === digest) return;
+    this.graph = { digest, imports };
     this.changed = true;
   }
 
@@ -148,27 +180,35 @@ export class FileCache {
   }
 
   /**
-   * Writes what this pack used, with a new snapshot of `files` (each with its cache key); skipped when
-   * every file came from the snapshot and nothing else changed.
+   * Writes what this pack used, with a new snapshot of `files` (each with its key and rendered block) and
+   * of content-based skips; skipped when everything came from the snapshot and nothing else changed.
+   * Returns the blocks as stored, so the prompt can be written from them without rendering again.
    */
-  async save(files: readonly (SourceFile & { key: string })[]): Promise<void> {
-    if (!this.file) return;
-    const sameFiles = this.reused === files.length && files.length === Object.keys(this.snapshot?.files ?? {}).length;
-    if (!this.changed && this.used.size === this.loaded.size && sameFiles) return;
-    const snapshot: NonNullable<CacheFileShape['snapshot']> = { savedAt: Date.now(), files: {} };
+  async save<F extends SourceFile & { key: string }>(
+    files: readonly F[], skipped: readonly SkippedFile[], renderBlock: (file: F) => string,
+  ): Promise<(Buffer | undefined)[]> {
+    if (!this.file) return files.map((f) => f.block);
+    const known = skipped.filter((s) => s.stamp).length + files.length;
+    const unchanged = this.reused === known && known === Object.keys(this.snapshot?.files ?? {}).length
+      && files.every((f) => f.block);
+    if (!this.changed && this.used.size === Object.keys(this.loaded).length && unchanged) return files.map((f) => f.block);
+    const snapshot: NonNullable<CacheFileShape['snapshot']> = { savedAt: Date.now(), render: this.render, files: {} };
+    const blocks: Buffer[] = [];
     let offset = 0;
     for (const file of files) {
-      const length = Buffer.byteLength(file.text, 'utf8');
-      snapshot.files[file.path] = { ...file.stamp, key: file.key, lines: file.lines, offset, length };
-      offset += length;
+      const block = file.block ?? Buffer.from(renderBlock(file), 'utf8');
+      blocks.push(block);
+      snapshot.files[file.path] = [...stampRow(file.stamp), file.key, file.lines, file.bytes, offset, block.length];
+      offset += block.length;
     }
+    for (const skip of skipped) if (skip.stamp) snapshot.files[skip.path] = [...stampRow(skip.stamp), skip.reason];
     const shape: CacheFileShape = {
-      version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: Object.fromEntries(this.counts), snapshot,
+      version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: Object.fromEntries(this.counts), snapshot, graph: this.graph,
     };
+    const store = Buffer.concat(blocks);
     await mkdir(join(this.file, '..'), { recursive: true });
-    await writeOutputs([
-      { path: this.textsFile, data: files.map((f) => f.text) },
-      { path: this.file, data: JSON.stringify(shape) },
-    ]);
+    await writeOutputs([{ path: this.blocksFile, data: [store] }, { path: this.file, data: JSON.stringify(shape) }]);
+    let at = 0;
+    return blocks.map((b) => store.subarray(at, (at += b.length)));
   }
 }

@@ -13,21 +13,19 @@ const execFileAsync = promisify(execFile);
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const IGNORE_FILES_OUTSIDE_GIT = ['.gitignore', '.ignore', '.longrepoignore'];
 
-/** What identifies a file's version without reading it (as git's index does). */
+/** What identifies a file's version without reading it: its stat fields, or git's blob id when git vouches for it. */
 export interface FileStamp {
   size: number;
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  blob?: string;
 }
 
-/** A file's text known from an earlier pack, valid while its stamp is unchanged. */
-export interface KnownText {
-  /** Decodes the text on each call, so a large repository's texts are not all held at once. */
-  read(): string;
-  key: string;
-  lines: number;
-}
+/** What an earlier pack learnt of a file whose stamp is unchanged. */
+export type KnownFile =
+  | { key: string; lines: number; bytes: number; /** The rendered block, when the earlier pack used the same rendering. */ block?: Buffer }
+  | { reason: string };
 
 /** A file that goes into the prompt: its text with line endings normalised to `\n`. */
 export interface SourceFile {
@@ -36,13 +34,17 @@ export interface SourceFile {
   bytes: number;
   lines: number;
   stamp: FileStamp;
-  /** The cache key, when the text came from the cache. */
+  /** The cache key, when the file is known from an earlier pack (then `text` is read from disk only if asked for). */
   key?: string;
+  /** The rendered block from an earlier pack with the same rendering. */
+  block?: Buffer;
 }
 
 export interface SkippedFile {
   path: string;
   reason: string;
+  /** Set when the reason came from reading the content (binary, empty, …), so a later pack can trust it while the stamp holds. */
+  stamp?: FileStamp;
 }
 
 export interface Discovery {
@@ -65,10 +67,15 @@ export interface DiscoverOptions {
   defaultExcludes?: boolean;
   signal?: AbortSignal;
   onProgress?: (scanned: number, total: number) => void;
+  /** Hooks for the reading phase, awaited after listing (so a cache can load while git lists the files). */
+  hooks?: Promise<ReadHooks> | ReadHooks;
+}
+
+export interface ReadHooks {
   /** Called with each packed file as soon as it is read, in path order (analysis starts while reading goes on). */
   onFile?: (file: SourceFile) => void;
-  /** Texts of unchanged files from an earlier pack: a hit saves opening and reading the file. */
-  reuse?: (path: string, stamp: FileStamp) => KnownText | undefined;
+  /** What an earlier pack knew of unchanged files: a hit saves opening and reading the file. */
+  reuse?: (path: string, stamp: FileStamp) => KnownFile | undefined;
 }
 
 /** Finds the files of `root` that belong in the prompt, and says why every other listed file does not. */
@@ -89,6 +96,7 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
     else candidates.push(path);
   }
 
+  const hooks = (await options.hooks) ?? {};
   // Synchronous reads are several times faster than promise-based ones for many small files;
   // slices of 256 files keep the event loop (and cancellation) responsive in between.
   const files: SourceFile[] = [];
@@ -98,12 +106,12 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
       options.onProgress?.(i, candidates.length);
     }
     const path = candidates[i]!;
-    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false, options.reuse);
+    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false, hooks.reuse);
     if ('reason' in result) {
       skipped.push(result);
     } else {
       files.push(result);
-      options.onFile?.(result);
+      hooks.onFile?.(result);
     }
   }
   options.onProgress?.(candidates.length, candidates.length);
@@ -147,24 +155,45 @@ async function gitWorkTree(root: string): Promise<{ revision?: string } | undefi
   }
 }
 
-/** What the listing already knows of an entry, so most files need no extra stat. */
-type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown';
+/**
+ * What the listing already knows of an entry, so most files need no extra stat: its kind, and for a
+ * git-tracked file whose work-tree content equals the index, the blob id (the content's identity).
+ */
+type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown' | { blob: string };
 
-/** Tracked files (with their modes) plus untracked files that git does not ignore, relative to `root`. */
+/**
+ * Tracked files (with their modes and blob ids) plus untracked files that git does not ignore, relative
+ * to `root`. `git status` says which tracked files differ from the index: their blob ids do not describe
+ * the work tree, so they are read like untracked files.
+ */
 async function gitListFiles(root: string): Promise<Map<string, EntryKind>> {
   const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
-  const [tracked, untracked] = await Promise.all([
+  const [prefix, tracked, status] = await Promise.all([
+    execFileAsync('git', ['rev-parse', '--show-prefix'], options),
     execFileAsync('git', ['ls-files', '-z', '--stage'], options),
-    execFileAsync('git', ['ls-files', '-z', '--others', '--exclude-standard'], options),
+    execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options),
   ]);
+  const base = prefix.stdout.trim(); // status prints paths from the top of the work tree, ls-files from `root`
+  const changed = new Set<string>();
+  const untracked: string[] = [];
+  for (const record of status.stdout.split('\0')) {
+    if (record.length < 4) continue;
+    const path = record.slice(3).startsWith(base) ? record.slice(3 + base.length) : record.slice(3);
+    if (record.startsWith('??')) untracked.push(path);
+    else if (record[1] !== ' ' || record[0] === 'U') changed.add(path);
+  }
   const kinds = new Map<string, EntryKind>();
   for (const record of tracked.stdout.split('\0')) {
     const tab = record.indexOf('\t');
     if (tab < 0) continue;
-    const mode = record.slice(0, 6);
-    kinds.set(record.slice(tab + 1), mode === '120000' ? 'symlink' : mode === '160000' ? 'submodule' : 'file');
+    const path = record.slice(tab + 1);
+    const [mode, blob, stage] = record.slice(0, tab).split(' ');
+    if (mode === '120000') kinds.set(path, 'symlink');
+    else if (mode === '160000') kinds.set(path, 'submodule');
+    else if (changed.has(path) || stage !== '0' || !blob) kinds.set(path, 'unknown');
+    else kinds.set(path, { blob });
   }
-  for (const path of untracked.stdout.split('\0')) if (path) kinds.set(path, 'unknown');
+  for (const path of untracked) kinds.set(path, 'unknown');
   return kinds;
 }
 
@@ -262,11 +291,18 @@ let sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
 
 function readCandidate(
   root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean,
-  reuse: DiscoverOptions['reuse'],
+  reuse: ReadHooks['reuse'],
 ): ReadResult {
   const abs = join(root, path);
   if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
-  if (kind === 'unknown' || reuse) {
+  const blob = typeof kind === 'object' ? kind.blob : undefined;
+  if (blob && reuse) {
+    // git vouches that the work tree holds this blob: no need to stat or read the file.
+    const stamp = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, blob };
+    const known = reuse(path, stamp);
+    if (known) return knownResult(root, path, known, stamp);
+  }
+  if (kind === 'unknown' || (reuse && !blob)) {
     let info;
     try {
       info = lstatSync(abs);
@@ -279,9 +315,7 @@ function readCandidate(
     if (kind === 'file' && reuse && info.size <= maxFileBytes) {
       const stamp = stampOf(info);
       const known = reuse(path, stamp);
-      if (known) {
-        return { path, bytes: info.size, lines: known.lines, stamp, key: known.key, get text() { return known.read(); } };
-      }
+      if (known) return knownResult(root, path, known, stamp);
     }
   }
   if (kind === 'symlink') return { path, reason: describeSymlink(root, abs) };
@@ -295,7 +329,7 @@ function readCandidate(
     if (info.size > maxFileBytes) {
       return { path, reason: `${formatBytes(info.size)} is over the ${formatBytes(maxFileBytes)} file limit (--max-file-bytes)` };
     }
-    stamp = stampOf(info);
+    stamp = blob ? { size: info.size, mtimeMs: 0, ctimeMs: 0, ino: 0, blob } : stampOf(info);
     // One growing buffer serves every read: a buffer per file would churn the allocator on large trees.
     if (sharedReadBuffer.length < info.size) sharedReadBuffer = Buffer.allocUnsafe(Math.max(info.size, sharedReadBuffer.length * 2));
     buffer = sharedReadBuffer;
@@ -311,16 +345,27 @@ function readCandidate(
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (buffer.length === 0) return { path, reason: 'empty' };
-  if (buffer.subarray(0, 8000).includes(0)) return { path, reason: 'binary' };
-  if (!isUtf8(buffer)) return { path, reason: 'not valid UTF-8' };
+  if (buffer.length === 0) return { path, reason: 'empty', stamp };
+  if (buffer.subarray(0, 8000).includes(0)) return { path, reason: 'binary', stamp };
+  if (!isUtf8(buffer)) return { path, reason: 'not valid UTF-8', stamp };
   let text = buffer.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
-  if (text.trim().length === 0) return { path, reason: 'empty' };
+  if (text.trim().length === 0) return { path, reason: 'empty', stamp };
   const lines = countLines(text);
-  if (defaultExcludes && looksMinified(path, text, lines)) return { path, reason: 'minified' };
+  if (defaultExcludes && looksMinified(path, text, lines)) return { path, reason: 'minified' }; // depends on settings: not reused
   return { path, text, bytes: buffer.length, lines, stamp };
+}
+
+function knownResult(root: string, path: string, known: KnownFile, stamp: FileStamp): ReadResult {
+  if ('reason' in known) return { path, reason: known.reason, stamp };
+  return {
+    path, bytes: known.bytes, lines: known.lines, stamp, key: known.key, block: known.block,
+    get text() {
+      const fresh = readCandidate(root, path, 'file', Infinity, false, undefined);
+      return 'text' in fresh ? fresh.text : '';
+    },
+  };
 }
 
 function stampOf(info: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileStamp {

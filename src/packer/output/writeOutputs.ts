@@ -21,7 +21,7 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
  * Writes several files all-or-nothing as far as a file system allows: every temporary file is written
  * first, then each is renamed into place, so a failure or Ctrl-C never leaves half a prompt behind.
  */
-export async function writeOutputs(outputs: { path: string; data: string | Iterable<string> }[]): Promise<void> {
+export async function writeOutputs(outputs: { path: string; data: string | Iterable<string | Buffer> }[]): Promise<void> {
   const temps = outputs.map((o) => `${o.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await Promise.all(outputs.map((o, i) => writePieces(temps[i]!, typeof o.data === 'string' ? [o.data] : o.data)));
@@ -32,22 +32,23 @@ export async function writeOutputs(outputs: { path: string; data: string | Itera
   }
 }
 
-/** Writes text pieces in chunks of about a megabyte, so a prompt is never joined into one string. */
-async function writePieces(path: string, pieces: Iterable<string>): Promise<void> {
+/** Writes pieces (text or bytes) in chunks of about a megabyte, so a prompt is never joined into one string. */
+async function writePieces(path: string, pieces: Iterable<string | Buffer>): Promise<void> {
   const handle = await open(path, 'w');
   try {
-    let chunk: string[] = [];
+    let chunk: Buffer[] = [];
     let size = 0;
     for (const piece of pieces) {
-      chunk.push(piece);
-      size += piece.length;
-      if (size >= 1 << 20) {
-        await handle.write(chunk.join(''));
+      const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+      chunk.push(bytes);
+      size += bytes.length;
+      if (size >= 1 << 20 || chunk.length >= 512) {
+        await handle.writev(chunk);
         chunk = [];
         size = 0;
       }
     }
-    if (chunk.length > 0) await handle.write(chunk.join(''));
+    if (chunk.length > 0) await handle.writev(chunk);
   } finally {
     await handle.close();
   }
