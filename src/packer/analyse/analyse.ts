@@ -26,7 +26,13 @@ export interface AnalyserOptions {
   tokenizer: TokenizerChoice;
   /** What to pass to workers to load the same tokenizer. */
   tokenizerSpec: string;
+  /** Threads that count: worker threads, plus the main thread when `mainThreadHelps`. */
   threads: number;
+  /**
+   * Let the main thread count queued batches once reading is done, so one worker fewer is started
+   * (each holds its own tokenizer tables). Only where blocking the event loop between batches is fine (the CLI).
+   */
+  mainThreadHelps?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, tokens: number) => void;
 }
@@ -71,8 +77,8 @@ export class Analyser {
     this.pendingChars += text.length;
     this.missChars += text.length;
     if (!this.pool && this.missChars > INLINE_LIMIT_CHARS && this.options.threads > 1) {
-      const { settings, tokenizerSpec, threads, signal } = this.options;
-      this.pool = new AnalysisPool({ settings, tokenizer: tokenizerSpec, threads, signal });
+      const { settings, tokenizerSpec, threads, signal, mainThreadHelps } = this.options;
+      this.pool = new AnalysisPool({ settings, tokenizer: tokenizerSpec, threads: mainThreadHelps ? threads - 1 : threads, signal });
     }
     if (this.pool && this.pendingChars >= BATCH_CHARS) this.dispatch();
   }
@@ -91,6 +97,14 @@ export class Analyser {
   async finish(): Promise<{ files: AnalysedFile[]; fresh: number }> {
     if (this.pool) {
       this.dispatch();
+      if (this.options.mainThreadHelps) {
+        const counter = this.options.tokenizer.load();
+        for (let batch = this.pool.steal(); batch; batch = this.pool.steal()) {
+          throwIfCancelled(this.options.signal);
+          batch.complete(batch.jobs.map((job) => runAnalyseJob(job, this.options.settings, counter)));
+          await new Promise<void>((resolve) => setImmediate(resolve)); // let worker results and Ctrl-C through
+        }
+      }
       await Promise.all(this.batches);
     } else {
       const counter = this.pending.some((p) => p.job.tokens) ? this.options.tokenizer.load() : undefined;

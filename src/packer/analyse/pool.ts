@@ -71,6 +71,15 @@ export class AnalysisPool {
     });
   }
 
+  /**
+   * Takes a queued batch for the caller to run itself (the CLI's main thread helps once it has read
+   * every file); the caller must settle it with `complete`.
+   */
+  steal(): { jobs: AnalyseJob[]; complete: (results: AnalyseResult[]) => void } | undefined {
+    const batch = this.queue.shift();
+    return batch && { jobs: batch.jobs, complete: batch.resolve };
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

@@ -185,7 +185,7 @@ export class FileCache {
    * Returns the blocks as stored, so the prompt can be written from them without rendering again.
    */
   async save<F extends SourceFile & { key: string }>(
-    files: readonly F[], skipped: readonly SkippedFile[], renderBlock: (file: F) => string,
+    files: readonly F[], skipped: readonly SkippedFile[], renderBlock: (file: F) => Buffer,
   ): Promise<(Buffer | undefined)[]> {
     if (!this.file) return files.map((f) => f.block);
     const known = skipped.filter((s) => s.stamp).length + files.length;
@@ -196,7 +196,7 @@ export class FileCache {
     const blocks: Buffer[] = [];
     let offset = 0;
     for (const file of files) {
-      const block = file.block ?? Buffer.from(renderBlock(file), 'utf8');
+      const block = file.block ?? renderBlock(file);
       blocks.push(block);
       snapshot.files[file.path] = [...stampRow(file.stamp), file.key, file.lines, file.bytes, offset, block.length];
       offset += block.length;
@@ -205,10 +205,8 @@ export class FileCache {
     const shape: CacheFileShape = {
       version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: Object.fromEntries(this.counts), snapshot, graph: this.graph,
     };
-    const store = Buffer.concat(blocks);
     await mkdir(join(this.file, '..'), { recursive: true });
-    await writeOutputs([{ path: this.blocksFile, data: [store] }, { path: this.file, data: JSON.stringify(shape) }]);
-    let at = 0;
-    return blocks.map((b) => store.subarray(at, (at += b.length)));
+    await writeOutputs([{ path: this.blocksFile, data: blocks }, { path: this.file, data: JSON.stringify(shape) }]);
+    return blocks;
   }
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
 import { UsageError, throwIfCancelled } from '../errors.js';
@@ -359,13 +359,19 @@ function readCandidate(
 
 function knownResult(root: string, path: string, known: KnownFile, stamp: FileStamp): ReadResult {
   if ('reason' in known) return { path, reason: known.reason, stamp };
+  const abs = join(root, path);
   return {
     path, bytes: known.bytes, lines: known.lines, stamp, key: known.key, block: known.block,
     get text() {
-      const fresh = readCandidate(root, path, 'file', Infinity, false, undefined);
-      return 'text' in fresh ? fresh.text : '';
+      return readFileText(abs);
     },
   };
+}
+
+/** A file's text as discovery gives it (BOM dropped, CRLF normalised), read again from disk; '' if unreadable. */
+export function readFileText(abs: string): string {
+  const fresh = readCandidate(dirname(abs), basename(abs), 'file', Infinity, false, undefined);
+  return 'text' in fresh ? fresh.text : '';
 }
 
 function stampOf(info: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileStamp {

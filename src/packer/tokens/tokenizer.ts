@@ -66,6 +66,8 @@ export interface TokenizerChoice {
   readonly id: string;
   readonly additive: boolean;
   load(): TokenCounter;
+  /** Drops a loaded built-in table (tens of MB) when no more counting is expected; `load` brings it back. */
+  release(): void;
 }
 
 /** Resolves `spec` (`cl100k`, `o200k`, or a path to a Hugging Face `tokenizer.json`) without loading rank tables. */
@@ -75,13 +77,18 @@ export function chooseTokenizer(spec: TokenizerSpec = DEFAULT_TOKENIZER): Tokeni
     : normalized === 'o200k' || normalized === 'o200k_base' ? 'o200k_base' : undefined;
   if (builtin) {
     let counter: TokenCounter | undefined;
-    return { id: builtin, additive: true, load: () => (counter ??= loadBuiltin(builtin)) };
+    return {
+      id: builtin, additive: true, load: () => (counter ??= loadBuiltin(builtin)),
+      release: () => {
+        counter = undefined;
+      },
+    };
   }
   if (!spec.endsWith('.json')) {
     throw new UsageError(`unknown tokenizer "${spec}": use cl100k, o200k or the path of a Hugging Face tokenizer.json`);
   }
   const counter = loadHuggingFaceTokenizer(spec);
-  return { id: counter.id, additive: counter.additive, load: () => counter };
+  return { id: counter.id, additive: counter.additive, load: () => counter, release: () => {} };
 }
 
 /** Loads the counter named by `spec`: `cl100k`, `o200k`, or a path to a Hugging Face `tokenizer.json`. */
