@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { detectLanguage } from '../language.js';
-import type { FileFacts, RepoIndex } from '../types.js';
 import { cImports } from './c.js';
-
-function memRepo(files: Record<string, string>): RepoIndex {
-  const paths = Object.keys(files).sort();
-  const facts = new Map<string, FileFacts>();
-  return {
-    paths,
-    has: (p) => p in files,
-    readText: (p) => files[p],
-    languageOf: (p) => (p in files ? detectLanguage(p) : undefined),
-    factsOf: (p) => {
-      if (!(p in files) || !cImports.languages.includes(detectLanguage(p))) return undefined;
-      if (!facts.has(p)) facts.set(p, cImports.extract(files[p]!, p));
-      return facts.get(p);
-    },
-  };
-}
+import { memRepo } from '../../../test/helpers/mem-repo.js';
 
 function edges(files: Record<string, string>, from: string): string[] {
-  const repo = memRepo(files);
+  const repo = memRepo(cImports, files);
   return cImports.createResolver(repo)(from, repo.factsOf(from)!);
 }
 

@@ -14,6 +14,7 @@
  * never use the suffix match, so `<strings.h>` does not land on a compatibility shim somewhere in the tree.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
+import { dirOf, joinPath } from './repoPath.js';
 
 const enum Ch {
   Tab = 9, LF = 10, CR = 13, Space = 32, Quote = 34, Hash = 35, Apos = 39, Star = 42, Slash = 47,
@@ -231,22 +232,6 @@ const systemPrefixes = ['sys/', 'linux/', 'asm/', 'asm-generic/', 'bits/', 'gnu/
 
 function isStandardHeader(spec: string): boolean {
   return standardHeaders.has(spec) || systemPrefixes.some((p) => spec.startsWith(p));
-}
-
-/** Joins `dir` and a relative include spec, resolving `.` and `..`; undefined if it climbs above the root. */
-function joinPath(dir: string, spec: string): string | undefined {
-  const parts = dir === '' ? [] : dir.split('/');
-  for (const seg of spec.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') { if (parts.length === 0) return undefined; parts.pop(); continue; }
-    parts.push(seg);
-  }
-  return parts.join('/');
-}
-
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k);
 }
 
 function commonPrefixLength(a: string, b: string): number {

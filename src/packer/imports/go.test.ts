@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { detectLanguage } from '../language.js';
-import type { FileFacts, RepoIndex } from '../types.js';
 import { goImports } from './go.js';
+import { memRepo } from '../../../test/helpers/mem-repo.js';
 
 /** `files` are packed; `config` files (go.mod) are readable but not packed, as in a real index. */
-function memRepo(files: Record<string, string>, config: Record<string, string> = {}): RepoIndex {
-  const paths = Object.keys(files).sort();
-  const facts = new Map<string, FileFacts>();
-  return {
-    paths,
-    has: (p) => p in files,
-    readText: (p) => files[p] ?? config[p],
-    languageOf: (p) => (p in files ? detectLanguage(p) : undefined),
-    factsOf: (p) => {
-      if (!(p in files) || detectLanguage(p) !== 'go') return undefined;
-      if (!facts.has(p)) facts.set(p, goImports.extract(files[p]!, p));
-      return facts.get(p);
-    },
-  };
-}
-
 function edges(files: Record<string, string>, config: Record<string, string>, from: string): string[] {
-  const repo = memRepo(files, config);
+  const repo = memRepo(goImports, files, config);
   return goImports.createResolver(repo)(from, repo.factsOf(from)!);
 }
 

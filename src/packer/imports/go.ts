@@ -12,6 +12,7 @@
  * the directory that uniquely ends with its longest suffix of at least two elements.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
+import { dirOf, joinPath } from './repoPath.js';
 
 const enum Ch {
   Tab = 9, LF = 10, CR = 13, Space = 32, Quote = 34, LParen = 40, RParen = 41, Star = 42, Dot = 46, Slash = 47,
@@ -114,20 +115,6 @@ export function extractGo(text: string): FileFacts {
   return packageName ? { imports, packageName } : { imports };
 }
 
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k);
-}
-function join(dir: string, rel: string): string | undefined {
-  const parts = dir === '' ? [] : dir.split('/');
-  for (const seg of rel.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') { if (!parts.length) return undefined; parts.pop(); continue; }
-    parts.push(seg);
-  }
-  return parts.join('/');
-}
-
 interface GoModule { path: string; dir: string; replaces: { from: string; to: string }[] }
 
 function parseGoMod(text: string, dir: string): GoModule | undefined {
@@ -142,7 +129,7 @@ function parseGoMod(text: string, dir: string): GoModule | undefined {
     for (const r of chunk.matchAll(lineRe)) {
       const to = r[4]!;
       if (to.startsWith('./') || to.startsWith('../')) {
-        const target = join(dir, to);
+        const target = joinPath(dir, to);
         if (target !== undefined) replaces.push({ from: r[2]!, to: target });
       }
     }
@@ -215,12 +202,12 @@ function createGoResolver(repo: RepoIndex): ImportResolver {
   const dirFor = (spec: string, fileDir: string): string | undefined => {
     const own = nearestMod(fileDir);
     if (own) {
-      if (under(spec, own.path)) return join(own.dir, spec.slice(own.path.length));
-      for (const r of own.replaces) if (under(spec, r.from)) return join(r.to, spec.slice(r.from.length));
-      const vendored = join(own.dir, 'vendor/' + spec);
+      if (under(spec, own.path)) return joinPath(own.dir, spec.slice(own.path.length));
+      for (const r of own.replaces) if (under(spec, r.from)) return joinPath(r.to, spec.slice(r.from.length));
+      const vendored = joinPath(own.dir, 'vendor/' + spec);
       if (vendored !== undefined && filesByDir.has(vendored)) return vendored;
     }
-    for (const m of modules) if (under(spec, m.path)) return join(m.dir, spec.slice(m.path.length));
+    for (const m of modules) if (under(spec, m.path)) return joinPath(m.dir, spec.slice(m.path.length));
     if (!own && /^[^/]*\.[^/]*\//.test(spec)) return bySuffix(spec);
     return undefined;
   };

@@ -6,6 +6,7 @@
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
 import { parse as parseJsoncText, type ParseError } from 'jsonc-parser';
+import { childPath, dirOf, joinPath } from './repoPath.js';
 
 // ───────────────────────────── extraction ─────────────────────────────
 
@@ -616,30 +617,6 @@ interface RawConfig {
   pathsDir?: string;
 }
 
-function dirOf(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
-}
-
-/** Joins a repo-relative directory and a relative path; undefined when it leaves the repository. */
-function joinPath(base: string, rel: string): string | undefined {
-  const parts = base === '' ? [] : base.split('/');
-  for (const seg of rel.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (parts.length === 0) return undefined;
-      parts.pop();
-    } else {
-      parts.push(seg);
-    }
-  }
-  return parts.join('/');
-}
-
-function child(dir: string, name: string): string {
-  return dir === '' ? name : dir + '/' + name;
-}
-
 /** JSON with comments and trailing commas (tsconfig.json); undefined when unparsable. */
 export function parseJsonc(text: string): unknown {
   const errors: ParseError[] = [];
@@ -741,7 +718,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     return v;
   };
   const packageJson = (dir: string): Json | undefined => {
-    const v = readJson(child(dir, 'package.json'));
+    const v = readJson(childPath(dir, 'package.json'));
     return isObject(v) ? v : undefined;
   };
 
@@ -756,7 +733,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     const found: { name: string; dir: string; rank: number }[] = [];
     for (const d of dirs) {
       if (d === 'node_modules' || d.startsWith('node_modules/') || d.includes('/node_modules/') || d.endsWith('/node_modules')) continue;
-      if (!exists(child(d, 'package.json'))) continue;
+      if (!exists(childPath(d, 'package.json'))) continue;
       const name = packageJson(d)?.name;
       if (typeof name !== 'string' || name === '') continue;
       const member = members.some((re) => re.test(d));
@@ -783,7 +760,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     return undefined;
   };
   const loadIndex = (d: string): string | undefined => {
-    const base = child(d, 'index');
+    const base = childPath(d, 'index');
     for (const e of PROBE) if (files.has(base + e)) return base + e;
     return undefined;
   };
@@ -797,7 +774,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     if (segs[i] === 'src') return undefined;
     let rest = segs.slice(i).join('/');
     rest = rest.replace(/(\.d)?\.(m|c)?(j|t)sx?$/, '');
-    const p = child(dir, 'src/' + rest);
+    const p = childPath(dir, 'src/' + rest);
     return loadAsFile(p) ?? loadAsDirectory(p, depth + 1);
   };
   const resolvePackageTarget = (dir: string, target: string, depth: number): string | undefined => {
@@ -812,7 +789,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
   };
   function loadAsDirectory(d: string, depth = 0): string | undefined {
     if (!dirs.has(d) || depth > 4) return undefined;
-    const pkg = exists(child(d, 'package.json')) ? packageJson(d) : undefined;
+    const pkg = exists(childPath(d, 'package.json')) ? packageJson(d) : undefined;
     if (pkg) {
       for (const field of PACKAGE_FIELDS) {
         const v = pkg[field];
@@ -835,7 +812,7 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
       if (p === undefined) return undefined;
       if (exists(p) && !dirs.has(p)) return p;
       if (exists(p + '.json')) return p + '.json';
-      if (exists(child(p, 'tsconfig.json'))) return child(p, 'tsconfig.json');
+      if (exists(childPath(p, 'tsconfig.json'))) return childPath(p, 'tsconfig.json');
       return undefined;
     }
     const [name, sub] = splitPackage(ext);
@@ -843,10 +820,10 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     if (pkgDir === undefined) return undefined;
     if (sub === '') {
       const field = packageJson(pkgDir)?.tsconfig;
-      const p = typeof field === 'string' ? joinPath(pkgDir, field) : child(pkgDir, 'tsconfig.json');
+      const p = typeof field === 'string' ? joinPath(pkgDir, field) : childPath(pkgDir, 'tsconfig.json');
       return p !== undefined && exists(p) ? p : undefined;
     }
-    const p = child(pkgDir, sub);
+    const p = childPath(pkgDir, sub);
     return exists(p) ? p : exists(p + '.json') ? p + '.json' : undefined;
   };
   const loadRawConfig = (file: string, seen: Set<string>): RawConfig => {
@@ -899,8 +876,8 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
     const hit = configByDir.get(dir);
     if (hit !== undefined) return hit;
     let cfg: CompiledConfig | null = null;
-    const ts = child(dir, 'tsconfig.json');
-    const js = child(dir, 'jsconfig.json');
+    const ts = childPath(dir, 'tsconfig.json');
+    const js = childPath(dir, 'jsconfig.json');
     if (exists(ts) && isObject(readJson(ts))) cfg = compileConfig(ts);
     else if (exists(js) && isObject(readJson(js))) cfg = compileConfig(js);
     else if (dir !== '') cfg = configOf(dirOf(dir));
@@ -942,14 +919,14 @@ export function createJavaScriptResolver(repo: RepoIndex): ImportResolver {
       }
     }
     if (sub !== '') {
-      const p = child(dir, sub);
+      const p = childPath(dir, sub);
       return loadFileOrDir(p) ?? sourceFallback(dir, sub, 0);
     }
-    return loadAsDirectory(dir) ?? loadIndex(child(dir, 'src'));
+    return loadAsDirectory(dir) ?? loadIndex(childPath(dir, 'src'));
   };
   const resolveHashImport = (spec: string, fromDir: string): string | undefined => {
     for (let d: string | undefined = fromDir; d !== undefined; d = d === '' ? undefined : dirOf(d)) {
-      if (!exists(child(d, 'package.json'))) continue;
+      if (!exists(childPath(d, 'package.json'))) continue;
       const imports = packageJson(d)?.imports;
       if (imports === undefined) return undefined;
       for (const t of mapTargets(imports, spec)) {

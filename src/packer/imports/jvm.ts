@@ -18,6 +18,7 @@
  * package would depend on every other, which is mostly noise.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
+import { dirOf } from './repoPath.js';
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c > 127;
@@ -247,10 +248,6 @@ export function kotlinTopLevelNames(text: string): string[] {
   return names;
 }
 
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k);
-}
 function commonSegments(a: string, b: string): number {
   const as = a.split('/');
   const bs = b.split('/');

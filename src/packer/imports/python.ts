@@ -18,6 +18,7 @@
  * else `a`'s own file (`a/__init__.py` or `a.py`).
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
+import { childPath, dirOf } from './repoPath.js';
 
 const enum Ch {
   Tab = 9, LF = 10, CR = 13, FF = 12, Space = 32, Quote = 34, Hash = 35, Apos = 39, LParen = 40, RParen = 41,
@@ -169,14 +170,6 @@ export function extractPython(text: string): FileFacts {
   return { imports };
 }
 
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k);
-}
-function join(dir: string, name: string): string {
-  return dir === '' ? name : dir + '/' + name;
-}
-
 /** A module found by the path finder: its file (undefined for a namespace package) and, for packages, its search dirs. */
 interface Found { file?: string; dirs?: string[] }
 
@@ -188,9 +181,9 @@ function createPythonResolver(repo: RepoIndex): ImportResolver {
     for (let d = dirOf(p); d !== '' && !dirs.has(d); d = dirOf(d)) dirs.add(d);
   }
   const initOf = (dir: string): string | undefined => {
-    const py = join(dir, '__init__.py');
+    const py = childPath(dir, '__init__.py');
     if (files.has(py)) return py;
-    const pyi = join(dir, '__init__.pyi');
+    const pyi = childPath(dir, '__init__.pyi');
     return files.has(pyi) ? pyi : undefined;
   };
   const isPackage = (dir: string): boolean => dir !== '' && initOf(dir) !== undefined;
@@ -213,7 +206,7 @@ function createPythonResolver(repo: RepoIndex): ImportResolver {
   function findIn(searchDirs: readonly string[], name: string): Found | undefined {
     const portions: string[] = [];
     for (const d of searchDirs) {
-      const pkg = join(d, name);
+      const pkg = childPath(d, name);
       if (dirs.has(pkg)) {
         const init = initOf(pkg);
         if (init) return { file: init, dirs: [pkg] };

@@ -20,6 +20,7 @@
  * place under the nearest crate's `src/`.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
+import { dirOf, joinPath } from './repoPath.js';
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 127;
@@ -222,20 +223,6 @@ export function extractRust(text: string): FileFacts {
   return { imports };
 }
 
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k);
-}
-function join(dir: string, rel: string): string | undefined {
-  const parts = dir === '' ? [] : dir.split('/');
-  for (const seg of rel.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') { if (!parts.length) return undefined; parts.pop(); continue; }
-    parts.push(seg);
-  }
-  return parts.join('/');
-}
-
 interface Manifest { dir: string; name?: string; libName?: string; libPath?: string; targets: string[]; autoTests: boolean }
 
 /** A tiny reader for the Cargo.toml keys that matter here: `[package] name`, `[lib] name/path`, target paths. */
@@ -287,7 +274,7 @@ function createRustResolver(repo: RepoIndex): ImportResolver {
   const manifests = [...manifestAt.values()].filter((m): m is Manifest => m !== undefined);
 
   const at = (m: Manifest, rel: string): string | undefined => {
-    const p = join(m.dir, rel);
+    const p = joinPath(m.dir, rel);
     return p !== undefined && rsSet.has(p) ? p : undefined;
   };
   const crates: Crate[] = [];
@@ -319,7 +306,7 @@ function createRustResolver(repo: RepoIndex): ImportResolver {
   /** The files a `mod` record of `file` may name, in order of preference. */
   const modCandidates = (file: string, rec: ImportRecord): string[] => {
     const dir = dirOf(file);
-    if (rec.kind === 'mod-path') { const p = join(dir, rec.spec); return p ? [p] : []; }
+    if (rec.kind === 'mod-path') { const p = joinPath(dir, rec.spec); return p ? [p] : []; }
     if (rec.kind !== 'mod') return [];
     const segs = rec.spec.split('::');
     const base = file.slice(file.lastIndexOf('/') + 1);
