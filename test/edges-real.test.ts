@@ -18,7 +18,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cImports } from '../src/packer/imports/c.js';
@@ -27,48 +26,13 @@ import { jvmImports } from '../src/packer/imports/jvm.js';
 import { pythonImports } from '../src/packer/imports/python.js';
 import { rustImports } from '../src/packer/imports/rust.js';
 import { detectLanguage } from '../src/packer/language.js';
-import type { FileFacts, ImportRecord, LanguageImports, RepoIndex } from '../src/packer/types.js';
+import type { ImportRecord, LanguageImports, RepoIndex } from '../src/packer/types.js';
 import { corpusDir } from './helpers/corpus.js';
+import { buildRepoIndexFromDir } from './helpers/repo-index.js';
 
-const MODULES: readonly LanguageImports[] = [cImports, goImports, jvmImports, pythonImports, rustImports];
-
-/** A RepoIndex over a directory: every file outside hidden directories; facts from this suite's languages. */
+/** A RepoIndex over a directory: every file outside hidden directories and node_modules. */
 function dirIndex(root: string): RepoIndex {
-  const paths: string[] = [];
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
-      const r = rel ? rel + '/' + e.name : e.name;
-      if (e.isDirectory()) { if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(r); }
-      else if (e.isFile()) paths.push(r);
-    }
-  };
-  walk('');
-  paths.sort();
-  const set = new Set(paths);
-  const texts = new Map<string, string | undefined>();
-  const facts = new Map<string, FileFacts | undefined>();
-  const readText = (p: string): string | undefined => {
-    if (!texts.has(p)) {
-      let t: string | undefined;
-      try { t = set.has(p) ? readFileSync(join(root, p), 'utf8') : undefined; } catch { t = undefined; }
-      texts.set(p, t);
-    }
-    return texts.get(p);
-  };
-  return {
-    paths,
-    has: (p) => set.has(p),
-    readText,
-    languageOf: (p) => (set.has(p) ? detectLanguage(p) : undefined),
-    factsOf: (p) => {
-      if (!facts.has(p)) {
-        const mod = set.has(p) ? MODULES.find((m) => m.languages.includes(detectLanguage(p))) : undefined;
-        const text = mod ? readText(p) : undefined;
-        facts.set(p, mod && text !== undefined ? mod.extract(text, p) : undefined);
-      }
-      return facts.get(p);
-    },
-  };
+  return buildRepoIndexFromDir(root, (name) => name.startsWith('.') || name === 'node_modules');
 }
 
 function corpus(pkg: string): string {

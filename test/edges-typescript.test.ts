@@ -28,30 +28,20 @@
  * Our side: `javascriptImports.extract` + `createResolver` over a RepoIndex of the same directory.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { javascriptImports } from '../src/packer/imports/javascript.js';
 import type { RepoIndex } from '../src/packer/types.js';
+import { corpusDir } from './helpers/corpus.js';
 import { buildRepoIndexFromDir } from './helpers/repo-index.js';
 
 const CODE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const verbose = !!process.env.EDGES_VERBOSE;
 
 function fetchCorpus(packages: string[]): string[] {
-  const script = resolvePath(__dirname, '../scripts/fetch-corpus.sh');
-  let out: string;
-  try {
-    out = execFileSync('bash', [script, ...packages], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  } catch (e) {
-    const stderr = (e as { stderr?: string }).stderr ?? '';
-    throw new Error(`could not fetch the corpus (${packages.join(', ')}) with scripts/fetch-corpus.sh: ${(e as Error).message}\n${stderr}`, { cause: e });
-  }
-  const dirs = out.trim().split('\n').filter(Boolean);
-  assert.equal(dirs.length, packages.length, `fetch-corpus.sh printed ${dirs.length} directories for ${packages.length} packages`);
-  return dirs.map((d) => realpathSync(d));
+  return packages.map((pkg) => realpathSync(corpusDir(pkg)));
 }
 
 function scriptKind(path: string): ts.ScriptKind {

@@ -1,23 +1,17 @@
-/** A RepoIndex over a directory on disk, for tests: every file except under .git and node_modules; texts read lazily. */
+/** A RepoIndex over a directory on disk, for accuracy tests: every file outside skipped directories; texts and facts read lazily. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { javascriptImports } from '../../src/packer/imports/javascript.js';
+import { extractFacts, importsFor } from '../../src/packer/imports/index.js';
 import { detectLanguage } from '../../src/packer/language.js';
-import type { FileFacts, LanguageId, LanguageImports, RepoIndex } from '../../src/packer/types.js';
+import type { FileFacts, RepoIndex } from '../../src/packer/types.js';
 
-const SKIP_DIRS = new Set(['.git', 'node_modules']);
-const importers: readonly LanguageImports[] = [javascriptImports];
-
-function extractorFor(language: LanguageId): LanguageImports | undefined {
-  return importers.find((m) => m.languages.includes(language));
-}
-
-export function buildRepoIndexFromDir(root: string): RepoIndex {
+/** By default `.git` and `node_modules` are not entered. */
+export function buildRepoIndexFromDir(root: string, skipDir: (name: string) => boolean = (n) => n === '.git' || n === 'node_modules'): RepoIndex {
   const paths: string[] = [];
   const walk = (abs: string, rel: string): void => {
     for (const e of readdirSync(abs, { withFileTypes: true })) {
       if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) walk(join(abs, e.name), rel + e.name + '/');
+        if (!skipDir(e.name)) walk(join(abs, e.name), rel + e.name + '/');
       } else if (e.isFile()) {
         paths.push(rel + e.name);
       }
@@ -30,15 +24,16 @@ export function buildRepoIndexFromDir(root: string): RepoIndex {
   const facts = new Map<string, FileFacts | undefined>();
   const readText = (p: string): string | undefined => {
     if (!set.has(p)) return undefined;
-    if (texts.has(p)) return texts.get(p);
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(root, p), 'utf8');
-    } catch {
-      text = undefined;
+    if (!texts.has(p)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(join(root, p), 'utf8');
+      } catch {
+        text = undefined;
+      }
+      texts.set(p, text);
     }
-    texts.set(p, text);
-    return text;
+    return texts.get(p);
   };
   return {
     paths,
@@ -46,12 +41,12 @@ export function buildRepoIndexFromDir(root: string): RepoIndex {
     readText,
     languageOf: (p) => (set.has(p) ? detectLanguage(p) : undefined),
     factsOf: (p) => {
-      if (facts.has(p)) return facts.get(p);
-      const module = set.has(p) ? extractorFor(detectLanguage(p)) : undefined;
-      const text = module ? readText(p) : undefined;
-      const f = module && text !== undefined ? module.extract(text, p) : undefined;
-      facts.set(p, f);
-      return f;
+      if (!facts.has(p)) {
+        const language = detectLanguage(p);
+        const text = set.has(p) && importsFor(language) ? readText(p) : undefined;
+        facts.set(p, text === undefined ? undefined : extractFacts(language, text, p));
+      }
+      return facts.get(p);
     },
   };
 }
