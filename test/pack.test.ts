@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { backwardEdges } from '../src/packer/manifest.js';
 import { pack } from '../src/packer/pack.js';
 import { LINE_NUMBER_MODES, PROMPT_FORMATS } from '../src/packer/render/render.js';
 import { loadTokenCounter } from '../src/packer/tokens/tokenizer.js';
 import { corpusDir } from './helpers/corpus.js';
-import { git, gitCopyOf, tempDir } from './helpers/repo.js';
+import { git, gitCopyOf, useTempDirs } from './helpers/repo.js';
 
 const express = corpusDir('node-express');
-const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
-function fresh(): string {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  return dir;
-}
+const fresh = useTempDirs();
 
 test('totalTokens is the count of the whole rendered prompt, in every format, line-number mode and tokenizer (express)', async () => {
   for (const tokenizer of ['cl100k', 'o200k']) {

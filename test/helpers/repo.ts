@@ -2,11 +2,23 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after } from 'node:test';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'longrepo-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** For a test file: a function giving a fresh temporary directory each call, all removed after the file's tests. */
+export function useTempDirs(): () => string {
+  const cleanups: (() => void)[] = [];
+  after(() => cleanups.forEach((cleanup) => cleanup()));
+  return () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    return dir;
+  };
 }
 
 export function writeTree(root: string, files: Record<string, string | Buffer>): void {

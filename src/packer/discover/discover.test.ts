@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { git, gitRepo, tempDir, writeTree } from '../../../test/helpers/repo.js';
+import { test } from 'node:test';
+import { git, gitRepo, useTempDirs, writeTree } from '../../../test/helpers/repo.js';
 import { discoverFiles } from './discover.js';
 
-const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
-function fresh(): string {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  return dir;
-}
+const fresh = useTempDirs();
 
 const reasons = (d: Awaited<ReturnType<typeof discoverFiles>>): Record<string, string> =>
   Object.fromEntries(d.skipped.map((s) => [s.path, s.reason]));
