@@ -204,14 +204,16 @@ function gitCheckout(pkg: string, dir: string): string {
   return checkout;
 }
 
+/** Files and bytes of the tree, not counting git's own `.git` directory. */
 function treeSize(dir: string): { files: number; bytes: number } {
   let files = 0;
   let bytes = 0;
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const path = join(d, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) {
+      if (entry.isDirectory()) {
+        if (entry.name !== '.git') walk(path);
+      } else if (entry.isFile()) {
         files++;
         bytes += lstatSync(path).size;
       }
