@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backwardEdges } from '../src/packer/manifest.js';
@@ -103,6 +103,45 @@ test('the cache redoes only what changed after a one-file edit', async () => {
   const utils = edited.manifest.files.find((f) => f.path === 'lib/utils.js')!;
   assert.deepEqual(utils.imports, ['lib/request.js']);
   assert.equal(edited.manifest.totalTokens, loadTokenCounter('cl100k').count(edited.prompt));
+});
+
+test('a warm pack sees every kind of change git and the file system can report', async () => {
+  const root = fresh();
+  const cacheDir = fresh();
+  gitCopyOf(express, root);
+  await pack(root, { cacheDir });
+  // Older than the snapshot's racy window, so only content checks can catch the changes below.
+  await new Promise((r) => setTimeout(r, 2100));
+  writeFileSync(join(root, 'lib/view.js'), readFileSync(join(root, 'lib/view.js'), 'utf8').replace('module.exports', 'module.exports '));
+  writeFileSync(join(root, 'lib/untracked.js'), 'module.exports = require("./view");\n');
+  rmSync(join(root, 'lib/middleware/query.js'));
+  git(root, 'rm', '-q', '--cached', 'History.md');
+  writeFileSync(join(root, 'index.js'), readFileSync(join(root, 'index.js'), 'utf8').replace('express', 'EXPRESS'));
+  git(root, 'add', 'index.js'); // staged: the index now holds the new blob
+  const warm = await pack(root, { cacheDir });
+  const cold = await pack(root, { cacheDir: null });
+  assert.equal(warm.prompt, cold.prompt);
+  assert.equal(JSON.stringify(warm.manifest), JSON.stringify(cold.manifest));
+  assert.ok(warm.manifest.files.some((f) => f.path === 'lib/untracked.js'));
+  assert.ok(!warm.manifest.files.some((f) => f.path === 'lib/middleware/query.js'));
+  assert.ok(warm.prompt.includes('EXPRESS'));
+  assert.ok(warm.analysedFiles >= 3 && warm.analysedFiles < 10, `only the changed files are analysed (${warm.analysedFiles})`);
+});
+
+test('outside git, an edit that keeps the size and the mtime is still seen (ctime)', async () => {
+  const root = fresh();
+  const cacheDir = fresh();
+  writeFileSync(join(root, 'a.py'), 'x = 1\n');
+  writeFileSync(join(root, 'b.py'), 'import a\n');
+  utimesSync(join(root, 'a.py'), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  const first = await pack(root, { cacheDir });
+  assert.ok(first.prompt.includes('x = 1'));
+  await new Promise((r) => setTimeout(r, 2100));
+  const { mtime } = statSync(join(root, 'a.py'));
+  writeFileSync(join(root, 'a.py'), 'x = 2\n');
+  utimesSync(join(root, 'a.py'), mtime, mtime);
+  const second = await pack(root, { cacheDir });
+  assert.ok(second.prompt.includes('x = 2'), 'the edited text is packed');
 });
 
 test('a budget the prompt exceeds is refused with its size', async () => {
