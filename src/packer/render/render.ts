@@ -23,12 +23,20 @@ export interface RepositoryHeader {
   order: string;
 }
 
+/** 1-based inclusive range of a file's lines left out of a `signatures` block. */
+export interface Elision {
+  start: number;
+  end: number;
+}
+
 export interface FileBlock {
   path: string;
-  /** The text shown: the whole file for `full`, the elided text for `signatures`. */
+  /** The file's whole text; a `signatures` block leaves out its `elisions`. */
   text: string;
   lines: number;
   level: FileLevel;
+  /** Sorted, non-overlapping ranges left out of a `signatures` block, each shown as one marker line. */
+  elisions?: readonly Elision[];
 }
 
 /*
@@ -53,7 +61,7 @@ export function renderFooter(settings: RenderSettings): string {
 }
 
 export function renderFileBlock(file: FileBlock, settings: RenderSettings): string {
-  const body = numberLines(file.text, settings.lineNumbers);
+  const body = numberLines(file.text, settings.lineNumbers, file.level === 'signatures' ? file.elisions : undefined);
   switch (settings.format) {
     case 'xml':
       return `<file path="${attr(file.path)}" lines="${file.lines}" level="${file.level}">\n${body}</file>\n`;
@@ -67,19 +75,62 @@ export function renderFileBlock(file: FileBlock, settings: RenderSettings): stri
   }
 }
 
-/** The body with line numbers as the mode asks; it always ends with a newline. */
-export function numberLines(text: string, mode: LineNumberMode): string {
+/**
+ * The body with line numbers as the mode asks; it always ends with a newline. Elided ranges become one
+ * marker line each (`⋮ lines 12–40`) and every kept line keeps its own number, so citations stay true;
+ * in `sparse` mode the first line after a marker carries its number too.
+ */
+export function numberLines(text: string, mode: LineNumberMode, elisions?: readonly Elision[]): string {
   const content = text.endsWith('\n') ? text.slice(0, -1) : text;
-  if (mode === 'none') return content + '\n';
+  if (mode === 'none' && !elisions?.length) return content + '\n';
   const lines = content.split('\n');
   let out = '';
+  let next = 0; // index into elisions
+  let afterMarker = false;
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
+    const elision = elisions?.[next];
+    if (elision && n === elision.start) {
+      const end = Math.min(elision.end, lines.length);
+      out += elisionMarker(elision.start, end);
+      i = end - 1;
+      next++;
+      afterMarker = true;
+      continue;
+    }
     const line = lines[i]!;
-    if (mode === 'every' || (n - 1) % SPARSE_INTERVAL === 0) out += line.length > 0 ? `${n}  ${line}\n` : `${n}\n`;
+    const numbered = mode === 'every' || (mode === 'sparse' && ((n - 1) % SPARSE_INTERVAL === 0 || afterMarker));
+    if (numbered) out += line.length > 0 ? `${n}  ${line}\n` : `${n}\n`;
     else out += line + '\n';
+    afterMarker = false;
   }
   return out;
+}
+
+/** The line standing for elided lines; it starts with a non-space character, like every line of the prompt. */
+export function elisionMarker(start: number, end: number): string {
+  return start === end ? `⋮ line ${start}\n` : `⋮ lines ${start}–${end}\n`;
+}
+
+/** Omitted files are listed by path at the top, so the model knows they exist. */
+export function renderMapHeader(settings: RenderSettings): string {
+  switch (settings.format) {
+    case 'xml':
+      return '<omitted>\n';
+    case 'markdown':
+      return '## Files not shown\n\n';
+    case 'plain':
+      return 'Files not shown:\n\n';
+  }
+}
+
+export function renderMapLine(path: string, settings: RenderSettings): string {
+  return settings.format === 'markdown' ? `- ${path}\n` : `${settings.format === 'xml' ? attrText(path) : path}\n`;
+}
+
+/** XML closes the list; in markdown and plain text the next file's heading ends it. */
+export function renderMapFooter(settings: RenderSettings): string {
+  return settings.format === 'xml' ? '</omitted>\n' : '';
 }
 
 /** A backtick fence longer than any run of backticks in the text. */
@@ -91,4 +142,8 @@ function fenceFor(text: string): string {
 
 function attr(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+function attrText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
