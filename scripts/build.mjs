@@ -2,6 +2,9 @@
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+// The list of tree-sitter wasm files lives beside the code that loads them (run through tsx: `npm run build`).
+import { WASM_FILES } from '../src/packer/signatures/wasm.ts';
 
 const production = process.argv.includes('--production');
 rmSync('dist', { recursive: true, force: true });
@@ -29,4 +32,11 @@ mkdirSync('dist/ranks', { recursive: true });
 const require = createRequire(import.meta.url);
 for (const name of ['cl100k_base', 'o200k_base']) {
   copyFileSync(require.resolve(`gpt-tokenizer/bpeRanks/${name}`), `dist/ranks/${name}.js`);
+}
+
+// web-tree-sitter and the grammars' WebAssembly, which a bundle cannot inline (see src/packer/signatures/wasm.ts).
+mkdirSync('dist/wasm', { recursive: true });
+for (const [pkg, file] of WASM_FILES) {
+  const source = pkg === 'web-tree-sitter' ? require.resolve('web-tree-sitter/tree-sitter.wasm') : join(dirname(require.resolve(`${pkg}/package.json`)), file);
+  copyFileSync(source, `dist/wasm/${file}`);
 }

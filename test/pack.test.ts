@@ -144,7 +144,7 @@ test('outside git, an edit that keeps the size and the mtime is still seen (ctim
   assert.ok(second.prompt.includes('x = 2'), 'the edited text is packed');
 });
 
-test('a budget the prompt exceeds is refused with its size', async () => {
-  await assert.rejects(pack(express, { budget: 1000, cacheDir: null }), /the prompt is \d+ tokens, over the budget of 1000/);
+test('a budget below the smallest prompt names the minimum; a bad budget is refused', async () => {
+  await assert.rejects(pack(express, { budget: 20, cacheDir: null }), /a budget of 20 tokens is below the smallest prompt for this repository, (\d+) tokens .* raise --budget to at least \1/);
   await assert.rejects(pack(express, { budget: -5, cacheDir: null }), /--budget must be a whole number/);
 });

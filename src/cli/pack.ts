@@ -14,6 +14,7 @@ interface PackFlags {
   manifest?: string;
   order: string;
   budget?: number;
+  question?: string;
   tokenizer: string;
   format: PromptFormat;
   lineNumbers: LineNumberMode;
@@ -58,7 +59,8 @@ export function registerPackCommand(program: Command): void {
       }
       return value;
     }, 'dependency')
-    .option('--budget <tokens>', 'largest prompt allowed, in tokens (e.g. 131072 or 128k)', (v) => parseTokenCount(v))
+    .option('--budget <tokens>', 'largest prompt allowed, in tokens (e.g. 131072 or 128k); a larger repository is fitted: the files that matter in full, others as signatures, the rest listed', (v) => parseTokenCount(v))
+    .option('--question <text>', 'the question the prompt is for: ranks the files when the repository does not fit --budget')
     .option('--tokenizer <name>', 'cl100k, o200k, or the path of a Hugging Face tokenizer.json', 'cl100k')
     .addOption(new Option('--format <format>', 'prompt format').choices(PROMPT_FORMATS).default('xml'))
     .addOption(new Option('--line-numbers <mode>', 'line numbers in the prompt').choices(LINE_NUMBER_MODES).default('every'))
@@ -79,7 +81,7 @@ export function registerPackCommand(program: Command): void {
       let result;
       try {
         result = await pack(resolve(dir), {
-          order: flags.order, budget: flags.budget, tokenizer: flags.tokenizer, format: flags.format,
+          order: flags.order, budget: flags.budget, question: flags.question, tokenizer: flags.tokenizer, format: flags.format,
           lineNumbers: flags.lineNumbers, maxFileBytes: flags.maxFileBytes, defaultExcludes: flags.defaultExcludes,
           cacheDir: flags.cache ? undefined : null, signal, mainThreadHelps: true,
           onProgress: display ? (p: PackProgress) => display.update(p) : undefined,

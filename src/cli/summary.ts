@@ -7,7 +7,11 @@ export function formatSummary(result: PackResult, output: string | undefined): s
   const n = (value: number): string => value.toLocaleString('en-US');
   const cycles = manifest.cycles.length > 0 ? `, ${n(manifest.cycles.length)} import cycles` : '';
   const where = output ? ` → ${output}` : '';
+  const count = (level: string): number => manifest.files.filter((f) => f.level === level).length;
+  const fitted = manifest.files.some((f) => f.level !== 'full')
+    ? `, fitted to ${n(manifest.budget ?? 0)}: ${n(count('full'))} in full, ${n(count('signatures'))} as signatures, ${n(count('omitted'))} listed`
+    : '';
   return `packed ${n(manifest.stats.files)} files (${formatBytes(manifest.stats.bytes)}) into ${n(manifest.totalTokens)} ` +
-    `${manifest.tokenizer} tokens, ${n(manifest.stats.edges)} import edges${cycles}, ${n(manifest.stats.skipped)} skipped, ` +
+    `${manifest.tokenizer} tokens${fitted}, ${n(manifest.stats.edges)} import edges${cycles}, ${n(manifest.stats.skipped)} skipped, ` +
     `${manifest.order} order, in ${(timings.totalMs / 1000).toFixed(1)} s${where}`;
 }

@@ -1,6 +1,7 @@
 import type { FileLevel } from './render/render.js';
 
-/** The manifest contract of DESIGN.md: tools and tests rely on these fields. */
+/** The manifest contract of DESIGN.md: tools and tests rely on these fields. Files are in prompt order: omitted
+ * files (listed at the top) first, then the shown files in the chosen order. */
 export interface Manifest {
   version: 1;
   repository: { name: string; revision: string | null };
@@ -9,6 +10,8 @@ export interface Manifest {
   format: string;
   lineNumbers: string;
   budget: number | null;
+  /** The question the files were ranked for, when the repository had to be fitted into the budget. */
+  question: string | null;
   /** Tokens of the whole rendered prompt, counted by `tokenizer`. */
   totalTokens: number;
   /** Files in prompt order. */
@@ -24,13 +27,16 @@ export interface ManifestFile {
   language: string;
   bytes: number;
   lines: number;
-  /** Tokens of this file's rendered block. */
+  /** Tokens of this file's rendered block (for an omitted file, of its line in the list of files not shown). */
   tokens: number;
   level: FileLevel;
   /** Resolved repository files this file imports (all of them packed). */
   imports: string[];
   /** Index into `cycles` when the file is part of an import cycle. */
   cycle?: number;
+  /** Position in the ranking (1 = most relevant) and why the file got its level, when a budget was fitted. */
+  rank?: number;
+  reason?: string;
 }
 
 /**

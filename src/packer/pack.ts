@@ -4,16 +4,18 @@ import { performance } from 'node:perf_hooks';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir, FileCache } from './cache/fileCache.js';
-import { discoverFiles, readFileText, type Discovery } from './discover/discover.js';
+import { compareBytes, discoverFiles, readFileText, type Discovery } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
+import { fitRepository } from './fit/fitRepository.js';
+import { mapLines } from './fit/repoMap.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { formatOrder, orderFiles, parseOrder, type OrderSpec } from './order/order.js';
 import { createRepoIndex } from './repoIndex.js';
 import {
-  DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader,
-  type LineNumberMode, type PromptFormat, type RenderSettings,
+  DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader, renderMapFooter,
+  renderMapHeader, renderMapLine, type FileLevel, type LineNumberMode, type PromptFormat, type RenderSettings,
 } from './render/render.js';
 import { chooseTokenizer, DEFAULT_TOKENIZER, type TokenizerChoice } from './tokens/tokenizer.js';
 import type { ImportResolver, LanguageImports } from './types.js';
@@ -24,8 +26,10 @@ export interface PackOptions {
   tokenizer?: string;
   format?: PromptFormat;
   lineNumbers?: LineNumberMode;
-  /** Largest allowed prompt in tokens; undefined for unbounded. */
+  /** Largest allowed prompt in tokens; undefined for unbounded. A larger repository is fitted: ranked, graded, listed. */
   budget?: number;
+  /** The question the prompt is for: it ranks the files when the repository does not fit the budget. */
+  question?: string;
   maxFileBytes?: number;
   defaultExcludes?: boolean;
   /** Cache directory; `null` turns the cache off; undefined uses the default location. */
@@ -135,40 +139,54 @@ async function packWith(
 
   const render = (file: AnalysedFile): string =>
     renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'full' }, settings);
+  const fullTokens = analysed.map((file) => file.tokens ?? tokenizer.load().count(file.block?.toString('utf8') ?? render(file)));
+  const fixedTokens = tokenizer.additive ? cache.cachedCount(tokenizer.id, header)! + cache.cachedCount(tokenizer.id, footer)! : 0;
+  const wholeTokens = fixedTokens + fullTokens.reduce((sum, n) => sum + n, 0);
+  // A repository that fits is packed whole, whatever the question: the prompt then never depends on it.
+  const fit = budget !== undefined && (!tokenizer.additive || wholeTokens > budget)
+    ? await fitRepository({ analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal })
+    : undefined;
+  const level = (i: number): FileLevel => fit?.level[i] ?? 'full';
+  const omitted = ordering.order.filter((i) => level(i) === 'omitted').sort((a, b) => compareBytes(analysed[a]!.path, analysed[b]!.path));
+  const shown = ordering.order.filter((i) => level(i) !== 'omitted');
+
   // Blocks come from the cache's block store when it has them; others are rendered when the prompt is written.
   let stored: (Buffer | undefined)[] = analysed.map((f) => f.block);
   function* pieces(): Generator<string | Buffer> {
     yield header;
-    for (const i of ordering.order) yield stored[i] ?? render(analysed[i]!);
+    if (omitted.length > 0) {
+      yield renderMapHeader(settings);
+      for (const line of mapLines(omitted.map((i) => analysed[i]!.path), fit!.mapDepth)) yield renderMapLine(line, settings);
+      yield renderMapFooter(settings);
+    }
+    for (const i of shown) {
+      const file = analysed[i]!;
+      if (level(i) === 'signatures') yield renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: fit!.elisions.get(i) }, settings);
+      else yield stored[i] ?? render(file);
+    }
     yield footer;
   }
   const files: ManifestFile[] = [];
-  let fileTokens = 0;
-  ordering.order.forEach((i, k) => {
+  for (const i of [...omitted, ...shown]) {
     const file = analysed[i]!;
-    const tokens = file.tokens ?? tokenizer.load().count(file.block?.toString('utf8') ?? render(file));
-    fileTokens += tokens;
     const entry: ManifestFile = {
-      path: file.path, language: file.language, bytes: file.bytes, lines: file.lines, tokens, level: 'full',
-      imports: graph.imports[i]!.map((t) => graph.paths[t]!),
+      path: file.path, language: file.language, bytes: file.bytes, lines: file.lines, tokens: fit?.tokens[i] ?? fullTokens[i]!,
+      level: level(i), imports: graph.imports[i]!.map((t) => graph.paths[t]!),
     };
     if (ordering.cycleOf[i]! >= 0) entry.cycle = ordering.cycleOf[i]!;
+    if (fit) {
+      entry.rank = fit.rank[i]!;
+      entry.reason = fit.reason[i]!;
+    }
     files.push(entry);
-    if (k % 500 === 0) options.onProgress?.({ stage: 'render', done: k, total: analysed.length });
-  });
-  let totalTokens: number;
-  if (tokenizer.additive) {
-    totalTokens = cache.cachedCount(tokenizer.id, header)! + fileTokens + cache.cachedCount(tokenizer.id, footer)!;
-  } else {
-    totalTokens = tokenizer.load().count(joinPieces(pieces()));
   }
-  if (budget !== undefined && totalTokens > budget) {
-    throw new UsageError(`the prompt is ${totalTokens} tokens, over the budget of ${budget}: raise --budget, or narrow the files with a .longrepoignore`);
-  }
-  // Once a file's block is stored, its text is not needed to write the prompt: let it go (tens of MB on a large repository).
+  const totalTokens = fit ? fit.total : tokenizer.additive ? wholeTokens : tokenizer.load().count(joinPieces(pieces()));
+  // Once a file's block is stored, its text is not needed to write the prompt (signatures are rendered from it):
+  // let it go (tens of MB on a large repository).
+  const keepText = new Set(shown.filter((i) => level(i) === 'signatures').map((i) => analysed[i]!));
   stored = await cache.save(analysed, discovery.skipped, (file) => {
     const block = Buffer.from(render(file), 'utf8');
-    forgetText(file, discovery.root);
+    if (!keepText.has(file)) forgetText(file, discovery.root);
     return block;
   });
   const rendered = performance.now();
@@ -181,6 +199,7 @@ async function packWith(
     format: settings.format,
     lineNumbers: settings.lineNumbers,
     budget: budget ?? null,
+    question: fit ? (options.question ?? null) : null,
     totalTokens,
     files,
     skipped: discovery.skipped.map(({ path, reason }) => ({ path, reason })),

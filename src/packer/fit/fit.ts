@@ -57,7 +57,7 @@ export function fitToBudget(input: FitInput): FitResult {
   const minimum = input.fixed + input.mapFrame + files.reduce((sum, f) => sum + f.mapLine, 0);
   if (minimum > budget) {
     throw new UsageError(`a budget of ${budget} tokens is below the smallest prompt for this repository, ${minimum} tokens ` +
-      `(the list of its ${files.length} files alone): raise --budget to at least ${minimum}, or pack fewer files with a .longrepoignore`);
+      `(its header and the list of its ${files.length} files): raise --budget to at least ${minimum}, or pack fewer files with a .longrepoignore`);
   }
   let total = minimum;
   const cost = (i: number, to: FileLevel): number => {

@@ -1,0 +1,125 @@
+import { throwIfCancelled, UsageError } from '../errors.js';
+import type { DependencyGraph } from '../graph/graph.js';
+import { rankFiles } from '../rank/rank.js';
+import {
+  renderFileBlock, renderMapFooter, renderMapHeader, renderMapLine, type Elision, type FileLevel, type RenderSettings,
+} from '../render/render.js';
+import { initSignatures, signatureElisions } from '../signatures/signatures.js';
+import type { TokenizerChoice } from '../tokens/tokenizer.js';
+import type { LanguageId } from '../types.js';
+import { fitToBudget } from './fit.js';
+import { mapLines, maxDepth } from './repoMap.js';
+
+/** The list of files not shown may take up to a tenth of the budget; deeper directories are then counted, not listed. */
+const MAP_SHARE = 0.1;
+
+export interface FitRepositoryInput {
+  analysed: readonly { path: string; readonly text: string; lines: number; language: LanguageId }[];
+  graph: DependencyGraph;
+  /** Tokens of each file's full block. */
+  fullTokens: readonly number[];
+  /** Tokens of the repository header and footer. */
+  fixedTokens: number;
+  budget: number;
+  question?: string;
+  settings: RenderSettings;
+  tokenizer: TokenizerChoice;
+  signal?: AbortSignal;
+}
+
+export interface FitOutcome {
+  level: FileLevel[];
+  /** Tokens each file costs at its level (an omitted file: its line in the list of files not shown). */
+  tokens: number[];
+  total: number;
+  /** 1 = most relevant. */
+  rank: number[];
+  reason: string[];
+  /** The elided ranges of each file shown as signatures. */
+  elisions: Map<number, Elision[]>;
+  /** The depth of the list of files not shown (see `mapLines`). */
+  mapDepth: number;
+}
+
+/** Ranks the files for the question and chooses each one's level so the whole prompt fits the budget. */
+export async function fitRepository(input: FitRepositoryInput): Promise<FitOutcome> {
+  const { analysed, graph, settings, tokenizer } = input;
+  if (!tokenizer.additive) {
+    throw new UsageError(`fitting a budget counts the prompt piece by piece, which ${tokenizer.id} does not allow: ` +
+      'use --tokenizer cl100k, o200k or a byte-level BPE tokenizer.json, or drop --budget');
+  }
+  await initSignatures();
+  throwIfCancelled(input.signal);
+  const ranking = rankFiles({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question });
+  const ranked = analysed.map((_, i) => i).sort((a, b) => ranking.score[b]! - ranking.score[a]! || compare(graph.paths[a]!, graph.paths[b]!));
+  const rank: number[] = new Array(analysed.length);
+  ranked.forEach((i, k) => (rank[i] = k + 1));
+  throwIfCancelled(input.signal);
+
+  const counter = tokenizer.load();
+  const paths = analysed.map((file) => file.path);
+  const frame = counter.count(renderMapHeader(settings)) + counter.count(renderMapFooter(settings));
+  const mapCost = (omittedPaths: readonly string[], depth: number): number =>
+    omittedPaths.length === 0 ? 0 : frame + mapLines(omittedPaths, depth).reduce((sum, line) => sum + counter.count(renderMapLine(line, settings)), 0);
+  // The deepest listing that takes at most a tenth of the budget; directories are counted below that depth.
+  let depth = 0;
+  for (let d = maxDepth(paths); d > 0; d--) {
+    if (mapCost(paths, d) <= input.budget * MAP_SHARE) {
+      depth = d;
+      break;
+    }
+  }
+  const reserved = mapCost(paths, depth);
+
+  const elisions = new Map<number, Elision[]>();
+  const signatureTokens = new Map<number, number | undefined>();
+  const signatures = (i: number): number | undefined => {
+    if (signatureTokens.has(i)) return signatureTokens.get(i);
+    const file = analysed[i]!;
+    const elided = signatureElisions(file.language, file.text);
+    let tokens: number | undefined;
+    if (elided && elided.length > 0) {
+      elisions.set(i, elided);
+      tokens = counter.count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: elided }, settings));
+    }
+    signatureTokens.set(i, tokens);
+    return tokens;
+  };
+  // The map shrinks as files leave it, so fitting against its all-files size keeps the bound; the room it
+  // frees is filled afterwards.
+  const fit = fitToBudget({
+    budget: input.budget, fixed: input.fixedTokens, mapFrame: reserved,
+    files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, named: new Set(ranking.named), signatures,
+  });
+  const level = fit.level;
+  const blockTokens = (i: number): number => (level[i] === 'full' ? input.fullTokens[i]! : level[i] === 'signatures' ? signatureTokens.get(i)! : 0);
+  const omittedPaths = (): string[] => paths.filter((_, i) => level[i] === 'omitted');
+  const exactTotal = (): number => input.fixedTokens + mapCost(omittedPaths(), depth) + level.reduce((sum, _, i) => sum + blockTokens(i), 0);
+  let total = exactTotal();
+  for (const i of ranked) {
+    const room = input.budget - total;
+    if (level[i] === 'full' || room <= 0) continue;
+    const full = input.fullTokens[i]!;
+    if (full - blockTokens(i) <= room) {
+      total += full - blockTokens(i);
+      level[i] = 'full';
+      fit.reason[i] = `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`;
+    } else if (level[i] === 'omitted' && full * 0.05 <= room) {
+      const sig = signatures(i);
+      if (sig !== undefined && sig <= room) {
+        total += sig;
+        level[i] = 'signatures';
+        fit.reason[i] = `rank ${rank[i]} of ${analysed.length}: signatures fit in the room the shorter list left`;
+      }
+    }
+  }
+  total = exactTotal();
+  const tokens = level.map((_, i) => blockTokens(i));
+  const reason = fit.reason.map((why, i) => (ranking.reason[i] ? `${why} (${ranking.reason[i]})` : why));
+  for (const i of [...elisions.keys()]) if (level[i] !== 'signatures') elisions.delete(i);
+  return { level, tokens, total, rank, reason, elisions, mapDepth: depth };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

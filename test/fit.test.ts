@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RepositoryConversation } from '../src/packer/conversation.js';
+import { pack } from '../src/packer/pack.js';
+import { loadTokenCounter } from '../src/packer/tokens/tokenizer.js';
+import { corpusDir } from './helpers/corpus.js';
+import { useTempDirs } from './helpers/repo.js';
+
+const fresh = useTempDirs();
+const counter = loadTokenCounter('cl100k');
+
+for (const pkg of ['python-django', 'node-babel7']) {
+  test(`${pkg}: every budget holds exactly and is at least 97 % used`, async () => {
+    const dir = corpusDir(pkg);
+    const cacheDir = fresh();
+    for (const budget of [8_000, 32_000, 128_000, 512_000]) {
+      const { manifest, prompt } = await pack(dir, { budget, question: 'where are database connections configured?', cacheDir });
+      const counted = counter.count(prompt);
+      assert.equal(manifest.totalTokens, counted, `${budget}: totalTokens is the count of the prompt`);
+      assert.ok(counted <= budget, `${budget}: ${counted} tokens`);
+      assert.ok(counted >= 0.97 * budget, `${budget}: only ${counted} tokens used`);
+      const levels = new Set(manifest.files.map((f) => f.level));
+      assert.ok(levels.has('full') && levels.has('omitted'), `${budget}: ${[...levels]}`);
+      for (const file of manifest.files) assert.ok(file.rank && file.reason, `${file.path} has a rank and a reason`);
+      console.log(JSON.stringify({ repo: pkg, budget, totalTokens: counted, full: manifest.files.filter((f) => f.level === 'full').length,
+        signatures: manifest.files.filter((f) => f.level === 'signatures').length, omitted: manifest.files.filter((f) => f.level === 'omitted').length }));
+    }
+  });
+}
+
+test('the fitted prompt keeps the dependency order of the whole repository', async () => {
+  const whole = await pack(corpusDir('python-django'), { cacheDir: null });
+  const fitted = await pack(corpusDir('python-django'), { budget: 64_000, question: 'how are migrations ordered?', cacheDir: null });
+  const position = new Map(whole.manifest.files.map((f, i) => [f.path, i]));
+  const shown = fitted.manifest.files.filter((f) => f.level !== 'omitted').map((f) => position.get(f.path)!);
+  assert.deepEqual(shown, [...shown].sort((a, b) => a - b));
+});
+
+test('a repository that fits ignores the question; one that does not is ranked for it; same input, same bytes', async () => {
+  const express = corpusDir('node-express');
+  const a = await pack(express, { budget: 1_000_000, question: 'how are routes matched?', cacheDir: null });
+  const b = await pack(express, { budget: 1_000_000, question: 'what does res.send do?', cacheDir: null });
+  assert.equal(a.prompt, b.prompt);
+  assert.ok(a.manifest.files.every((f) => f.level === 'full'));
+  const c = await pack(express, { budget: 40_000, question: 'how does the router match a path with parameters?', cacheDir: null });
+  const d = await pack(express, { budget: 40_000, question: 'how does the router match a path with parameters?', cacheDir: null });
+  assert.equal(c.prompt, d.prompt);
+  assert.ok(c.manifest.files.some((f) => f.level === 'omitted'));
+  assert.equal(c.manifest.question, 'how does the router match a path with parameters?');
+  const named = await pack(express, { budget: 40_000, question: 'what does lib/response.js do when sending JSON?', cacheDir: null });
+  assert.equal(named.manifest.files.find((f) => f.path === 'lib/response.js')!.level, 'full');
+});
+
+test('a conversation keeps its first pack for follow-up questions unless asked to re-pack', async () => {
+  const conversation = new RepositoryConversation(corpusDir('node-express'), { budget: 40_000, cacheDir: null });
+  const first = await conversation.packFor('how are routes matched?');
+  const followUp = await conversation.packFor('and how are errors handled?');
+  assert.equal(followUp.prompt, first.prompt);
+  const repacked = await conversation.packFor('how are cookies signed?', { repack: true });
+  assert.equal(repacked.manifest.question, 'how are cookies signed?');
+});
+
+test('a question in any script works, and an empty repository gets a clear message', async () => {
+  const r = await pack(corpusDir('node-express'), { budget: 40_000, question: 'как обрабатываются ошибки? 路由是如何匹配的？', cacheDir: null });
+  assert.ok(r.manifest.totalTokens <= 40_000);
+  await assert.rejects(pack(fresh(), { budget: 40_000 }), /nothing to pack in .*: it has no files/);
+});
