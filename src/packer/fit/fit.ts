@@ -4,6 +4,12 @@ import type { FileLevel } from '../render/render.js';
 /** The share of the budget the first pass may fill with whole files, leaving room to show more files as signatures. */
 const FULL_SHARE = 0.75;
 /**
+ * In that pass no single file may take more than a quarter of the budget: one huge file at the top of the ranking
+ * would otherwise crowd out the next few, which often hold the answer. It shows as signatures, and comes in full
+ * at the end if room is left.
+ */
+const MAX_FILE_SHARE = 0.25;
+/**
  * Signatures are rarely under a twentieth of the whole file: a file whose twentieth does not fit the room
  * left is not parsed for signatures at all (this only saves work; every level chosen is still counted exactly).
  */
@@ -79,9 +85,12 @@ export function fitToBudget(input: FitInput): FitResult {
   for (const i of input.ranked) {
     if (input.named.has(i) && total + cost(i, 'full') <= budget) set(i, 'full', `named in the question; ${rankText(i)}`);
   }
-  for (const i of input.ranked) {
-    if (level[i] === 'omitted' && total + cost(i, 'full') <= budget * FULL_SHARE) set(i, 'full', `${rankText(i)}: fits in full`);
-  }
+  input.ranked.forEach((i, k) => {
+    const cap = k === 0 ? FULL_SHARE : MAX_FILE_SHARE; // the best match may be large: it is the likeliest answer
+    if (level[i] === 'omitted' && files[i]!.full <= budget * cap && total + cost(i, 'full') <= budget * FULL_SHARE) {
+      set(i, 'full', `${rankText(i)}: fits in full`);
+    }
+  });
   for (const i of input.ranked) {
     if (level[i] !== 'omitted' || files[i]!.full * MIN_SIGNATURE_SHARE > budget - total) continue;
     const sig = signatures(i);
