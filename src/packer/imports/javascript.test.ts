@@ -318,7 +318,8 @@ describe('robustness', () => {
       (tokens, path) => {
         const text = tokens.join('');
         extract(text, path);
-        for (const r of extract(`// ${text.replace(/\n/g, ' ')}\n/* ${text.replace(/\*\//g, '')} */`, path).imports) {
+        // No `*` at all inside the block comment: removing only `*/` can leave a new `*/` behind (`**//` → `*/`).
+        for (const r of extract(`// ${text.replace(/\n/g, ' ')}\n/* ${text.replace(/\*/g, '')} */`, path).imports) {
           assert.equal(r.kind, 'reference');
         }
       }), { numRuns: 2000 });
