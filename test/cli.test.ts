@@ -86,7 +86,7 @@ test('Ctrl-C stops a pack at once and leaves nothing half-written', async () => 
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130, stderr);
-  assert.ok(Date.now() - started < 3000, 'stops promptly');
+  assert.ok(Date.now() - started < 10_000, 'stops instead of hanging');
   assert.match(stderr, /cancelled; nothing was written/);
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('interrupted')), []);
