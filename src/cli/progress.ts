@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { PackProgress } from '../packer/pack.js';
 
-const LABELS: Record<PackProgress['stage'], string> = { scan: 'reading  ', analyse: 'counting ', render: 'rendering' };
+const LABELS: Record<PackProgress['stage'], string> = { scan: 'reading ', analyse: 'counting' };
 
 /** A progress bar on stderr: files read, then files analysed, with the tokens counted so far. */
 export class ProgressDisplay {

@@ -42,7 +42,7 @@ export interface PackOptions {
 }
 
 export interface PackProgress {
-  stage: 'scan' | 'analyse' | 'render';
+  stage: 'scan' | 'analyse';
   done: number;
   total: number;
   /** Tokens counted so far (analyse stage). */
