@@ -115,7 +115,13 @@ async function packWith(
   const { cache, analyser } = await ready;
   onStage({ scanning: false, files: discovery.files.length });
   if (discovery.files.length === 0) {
-    const why = discovery.skipped.length > 0 ? `all ${discovery.skipped.length} files were skipped (see the manifest's "skipped")` : 'it has no files';
+    const reasons = new Map<string, number>();
+    for (const { reason } of discovery.skipped) {
+      const kind = reason.replace(/ \(.*$/, '').replace(/^.* is over the .*$/, 'too large');
+      reasons.set(kind, (reasons.get(kind) ?? 0) + 1);
+    }
+    const summary = [...reasons].map(([kind, n]) => `${n} ${kind}`).join(', ');
+    const why = discovery.skipped.length > 0 ? `all ${discovery.skipped.length} files were skipped (${summary})` : 'it has no files';
     throw new UsageError(`nothing to pack in ${discovery.root}: ${why}; point longrepo at a directory with source files`);
   }
   const discovered = performance.now();
