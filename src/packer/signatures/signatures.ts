@@ -12,11 +12,9 @@ import type { LanguageId } from '../types.js';
 import { GRAMMARS, LANGUAGES, type GrammarId, type LanguageRules } from './languages.js';
 import { readWasm, treeSitter } from './wasm.js';
 
-/** 1-based inclusive line ranges to elide (each is a body or a run of body lines); sorted, non-overlapping. */
-export interface Elision {
-  start: number;
-  end: number;
-}
+// 1-based inclusive line ranges to elide (each is a body or a run of body lines); sorted, non-overlapping.
+import type { Elision } from '../render/render.js';
+export type { Elision };
 
 /** A run of fewer lines than this stays: its marker line would cost about what it saves. */
 export const MIN_ELIDED_LINES = 3;
