@@ -8,6 +8,7 @@ import { compareBytes, discoverFiles, readFileText, type Discovery } from './dis
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
+import type { SerialisedLexicalIndex } from './rank/rank.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
@@ -137,7 +138,7 @@ async function packWith(
   if (tokenizer.additive) tokenizer.release(); // every count is known now
   const analysedAt = performance.now();
 
-  const importsByPath = resolveImports(discovery, analysed, cache);
+  const { imports: importsByPath, digest } = resolveImports(discovery, analysed, cache);
   const graph = buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
   const ordering = await orderFiles(graph, order, discovery.root, discovery.git);
   throwIfCancelled(options.signal);
@@ -150,7 +151,10 @@ async function packWith(
   const wholeTokens = fixedTokens + fullTokens.reduce((sum, n) => sum + n, 0);
   // A repository that fits is packed whole, whatever the question: the prompt then never depends on it.
   const fit = budget !== undefined && (!tokenizer.additive || wholeTokens > budget)
-    ? await fitRepository({ analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal })
+    ? await fitRepository({
+      analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal,
+      lexicalCache: cache.lexicalCache<SerialisedLexicalIndex>(digest),
+    })
     : undefined;
   const level = (i: number): FileLevel => fit?.level[i] ?? 'full';
   const omitted = ordering.order.filter((i) => level(i) === 'omitted').sort((a, b) => compareBytes(analysed[a]!.path, analysed[b]!.path));
@@ -234,12 +238,12 @@ async function packWith(
  * Each file's imports resolved to repository files. Resolution looks across files (configs, packages), so
  * its result is cached for the whole set: the same paths with the same contents give the same graph.
  */
-function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache): Record<string, string[]> {
+function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache): { imports: Record<string, string[]>; digest: string } {
   const hash = createHash('sha1');
   for (const file of analysed) hash.update(file.path).update('\0').update(file.key).update('\0');
   const digest = hash.digest('base64url');
   const cached = cache.cachedImports(digest);
-  if (cached) return cached;
+  if (cached) return { imports: cached, digest };
   const index = createRepoIndex(discovery.root, analysed, discovery.listed);
   const resolvers = new Map<LanguageImports, ImportResolver>();
   const imports: Record<string, string[]> = {};
@@ -252,7 +256,7 @@ function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[],
     if (targets.length > 0) imports[file.path] = targets;
   }
   cache.storeImports(digest, imports);
-  return imports;
+  return { imports, digest };
 }
 
 /** Replaces a file's text in memory by a read from disk on demand. */

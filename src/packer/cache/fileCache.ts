@@ -85,6 +85,7 @@ export class FileCache {
   private changed = false;
   private blocks: Buffer | undefined;
   private reused = 0;
+  private lexical: { digest: string; index: unknown } | undefined;
 
   private constructor(
     private readonly file: string | undefined,
@@ -166,6 +167,31 @@ export class FileCache {
     this.changed = true;
   }
 
+  /**
+   * A place for the ranker's lexical index of exactly these files (`digest` of every path and content key),
+   * in its own file beside the cache, read only when a pack has to be fitted.
+   */
+  lexicalCache<T extends object>(digest: string): { load(): T | undefined; save(index: T): void } {
+    return {
+      load: () => {
+        if (!this.file) return undefined;
+        try {
+          const stored = JSON.parse(readFileSync(this.lexicalFile, 'utf8')) as { version: number; digest: string; index: T };
+          return stored.version === CACHE_VERSION && stored.digest === digest ? stored.index : undefined;
+        } catch {
+          return undefined; // none yet, or unreadable: the ranker builds the index
+        }
+      },
+      save: (index) => {
+        this.lexical = { digest, index };
+      },
+    };
+  }
+
+  private get lexicalFile(): string {
+    return this.file!.replace(/\.json$/, '.lexical.json');
+  }
+
   /** The cached token count of a prompt piece (repository header, footer) for a tokenizer. */
   cachedCount(tokenizerId: string, text: string): number | undefined {
     const key = countKey(tokenizerId, text);
@@ -188,6 +214,11 @@ export class FileCache {
     files: readonly F[], skipped: readonly SkippedFile[], renderBlock: (file: F) => Buffer,
   ): Promise<(Buffer | undefined)[]> {
     if (!this.file) return files.map((f) => f.block);
+    if (this.lexical) {
+      await mkdir(join(this.file, '..'), { recursive: true });
+      await writeOutputs([{ path: this.lexicalFile, data: JSON.stringify({ version: CACHE_VERSION, ...this.lexical }) }]);
+      this.lexical = undefined;
+    }
     const known = skipped.filter((s) => s.stamp).length + files.length;
     const unchanged = this.reused === known && known === Object.keys(this.snapshot?.files ?? {}).length
       && files.every((f) => f.block);

@@ -1,6 +1,6 @@
 import { throwIfCancelled, UsageError } from '../errors.js';
 import type { DependencyGraph } from '../graph/graph.js';
-import { rankFiles } from '../rank/rank.js';
+import { rankFiles, type LexicalIndexCache } from '../rank/rank.js';
 import {
   renderFileBlock, renderMapFooter, renderMapHeader, renderMapLine, type Elision, type FileLevel, type RenderSettings,
 } from '../render/render.js';
@@ -25,6 +25,8 @@ export interface FitRepositoryInput {
   settings: RenderSettings;
   tokenizer: TokenizerChoice;
   signal?: AbortSignal;
+  /** Where the ranking's lexical index of these exact files is kept between packs. */
+  lexicalCache?: LexicalIndexCache;
 }
 
 export interface FitOutcome {
@@ -50,7 +52,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   }
   await initSignatures();
   throwIfCancelled(input.signal);
-  const ranking = rankFiles({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question });
+  const ranking = rankFiles({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question }, input.lexicalCache);
   const ranked = analysed.map((_, i) => i).sort((a, b) => ranking.score[b]! - ranking.score[a]! || compare(graph.paths[a]!, graph.paths[b]!));
   const rank: number[] = new Array(analysed.length);
   ranked.forEach((i, k) => (rank[i] = k + 1));
@@ -62,11 +64,15 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const mapCost = (omittedPaths: readonly string[], depth: number): number =>
     omittedPaths.length === 0 ? 0 : frame + mapLines(omittedPaths, depth).reduce((sum, line) => sum + counter.count(renderMapLine(line, settings)), 0);
   // The deepest listing that takes at most a tenth of the budget; directories are counted below that depth.
+  // A deeper listing never costs less, so a binary search finds it.
   let depth = 0;
-  for (let d = maxDepth(paths); d > 0; d--) {
-    if (mapCost(paths, d) <= input.budget * MAP_SHARE) {
-      depth = d;
-      break;
+  for (let low = 1, high = maxDepth(paths); low <= high;) {
+    const middle = (low + high) >> 1;
+    if (mapCost(paths, middle) <= input.budget * MAP_SHARE) {
+      depth = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
     }
   }
   const reserved = mapCost(paths, depth);

@@ -82,6 +82,33 @@ interface LexicalIndex {
   generated: Uint8Array;
 }
 
+/** A lexical index as plain data, for a cache: MiniSearch's own serialised form plus the declared names. */
+export interface SerialisedLexicalIndex {
+  search: AsPlainObject;
+  declarers: [string, number[]][];
+  generated: number[];
+}
+
+/** Where a ranker may keep its lexical index between packs of the same files (the caller keys it by their contents). */
+export interface LexicalIndexCache {
+  load(): SerialisedLexicalIndex | undefined;
+  save(index: SerialisedLexicalIndex): void;
+}
+
+const SEARCH_OPTIONS = { fields: FIELDS, idField: 'id', tokenize: searchTerms, processTerm: (term: string) => term };
+
+function serialise(index: LexicalIndex): SerialisedLexicalIndex {
+  const generated: number[] = [];
+  index.generated.forEach((flag, i) => flag && generated.push(i));
+  return { search: index.search.toJSON(), declarers: [...index.declarers], generated };
+}
+
+function deserialise(data: SerialisedLexicalIndex, n: number): LexicalIndex {
+  const generated = new Uint8Array(n);
+  for (const i of data.generated) generated[i] = 1;
+  return { search: MiniSearch.loadJS(data.search, SEARCH_OPTIONS), declarers: new Map(data.declarers), generated };
+}
+
 /**
  * Postings (term id, field, document, frequency) in one growing typed array: millions of small per-term arrays
  * would cost more in garbage collection than the counting itself.
@@ -200,7 +227,7 @@ function buildIndex(input: RepositoryInput): LexicalIndex {
     fieldLength, averageFieldLength: totals.map((total) => (n > 0 ? total / n : 0)), storedFields: {}, dirtCount: 0,
     index, serializationVersion: 2,
   };
-  const search = MiniSearch.loadJS(serialised, { fields: FIELDS, idField: 'id', tokenize: searchTerms, processTerm: (term) => term });
+  const search = MiniSearch.loadJS(serialised, SEARCH_OPTIONS);
   return { search, declarers, generated };
 }
 
@@ -256,12 +283,19 @@ export interface Ranker {
   bm25(question: string): number[];
 }
 
-export function createRanker(input: RepositoryInput): Ranker {
+export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache): Ranker {
   const walk = buildWalk(input.imports);
   const tests = input.paths.map(isTestPath);
   const central = centrality(walk, tests);
   let index: LexicalIndex | undefined;
-  const lexicalIndex = (): LexicalIndex => (index ??= buildIndex(input));
+  const lexicalIndex = (): LexicalIndex => {
+    if (index) return index;
+    const cached = cache?.load();
+    if (cached && cached.search.documentCount === input.paths.length) return (index = deserialise(cached, input.paths.length));
+    index = buildIndex(input);
+    cache?.save(serialise(index));
+    return index;
+  };
   return {
     rank(question) {
       const asked = question?.trim();
@@ -276,8 +310,8 @@ export function createRanker(input: RepositoryInput): Ranker {
   };
 }
 
-export function rankFiles(input: RankInput): Ranking {
-  return createRanker(input).rank(input.question);
+export function rankFiles(input: RankInput, cache?: LexicalIndexCache): Ranking {
+  return createRanker(input, cache).rank(input.question);
 }
 
 /** File indices best first: by score, ties by path (so the same input always gives the same order). */
