@@ -51,6 +51,18 @@ test('a repository that fits ignores the question; one that does not is ranked f
   assert.equal(named.manifest.files.find((f) => f.path === 'lib/response.js')!.level, 'full');
 });
 
+test('a fitted pack is the same from a cold cache, a warm one (cached lexical index) and no cache', async () => {
+  const cacheDir = fresh();
+  const options = { budget: 30_000, question: 'how are query strings parsed?' };
+  const cold = await pack(corpusDir('node-express'), { ...options, cacheDir });
+  const warm = await pack(corpusDir('node-express'), { ...options, cacheDir });
+  const none = await pack(corpusDir('node-express'), { ...options, cacheDir: null });
+  for (const other of [warm, none]) {
+    assert.equal(other.prompt, cold.prompt);
+    assert.equal(JSON.stringify(other.manifest), JSON.stringify(cold.manifest));
+  }
+});
+
 test('a conversation keeps its first pack for follow-up questions unless asked to re-pack', async () => {
   const conversation = new RepositoryConversation(corpusDir('node-express'), { budget: 40_000, cacheDir: null });
   const first = await conversation.packFor('how are routes matched?');
