@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { corpusDir } from './helpers/corpus.js';
@@ -34,6 +34,19 @@ test('pack writes the prompt and the manifest, and says what it did on stderr', 
   assert.ok(manifest.files.length > 100);
   assert.ok(readFileSync(out, 'utf8').startsWith('<repository name="express-4.18.2"'));
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+});
+
+test('a prompt written into the repository is not packed by the next pack', () => {
+  const repo = join(dir, 'self');
+  mkdirSync(repo);
+  writeFileSync(join(repo, 'a.py'), 'print(1)\n');
+  for (let time = 0; time < 2; time++) {
+    const r = run(['pack', repo, '-o', join(repo, 'prompt.txt'), '--manifest', join(repo, 'manifest.json'), '-q']);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const manifest = JSON.parse(readFileSync(join(repo, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.files.map((f: { path: string }) => f.path), ['a.py']);
+  assert.deepEqual(manifest.skipped, [{ path: 'manifest.json', reason: 'output of this command' }, { path: 'prompt.txt', reason: 'output of this command' }]);
 });
 
 test('without -o the prompt goes to stdout; --json prints the manifest instead', () => {

@@ -84,6 +84,7 @@ export function registerPackCommand(program: Command): void {
           order: flags.order, budget: flags.budget, question: flags.question, tokenizer: flags.tokenizer, format: flags.format,
           lineNumbers: flags.lineNumbers, maxFileBytes: flags.maxFileBytes, defaultExcludes: flags.defaultExcludes,
           cacheDir: flags.cache ? undefined : null, signal, mainThreadHelps: true,
+          outputs: [flags.output, flags.manifest].filter((p): p is string => !!p).map((p) => resolve(p)),
           onProgress: display ? (p: PackProgress) => display.update(p) : undefined,
         });
       } finally {

@@ -33,6 +33,8 @@ export interface PackOptions {
   question?: string;
   maxFileBytes?: number;
   defaultExcludes?: boolean;
+  /** Absolute paths of this command's outputs, never packed (see DiscoverOptions.outputs). */
+  outputs?: readonly string[];
   /** Cache directory; `null` turns the cache off; undefined uses the default location. */
   cacheDir?: string | null;
   threads?: number;
@@ -109,7 +111,7 @@ async function packWith(
   onStage: (update: { scanned?: number; candidates?: number; files?: number; scanning?: boolean }) => void,
 ): Promise<PackResult> {
   const discovery = await discoverFiles(absRoot, {
-    maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, signal: options.signal,
+    maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, outputs: options.outputs, signal: options.signal,
     onProgress: (scanned, candidates) => onStage({ scanned, candidates }),
     hooks: ready.then(({ cache, analyser }) => ({ reuse: cache.reuse, onFile: (file) => analyser.add(file) })),
   });

@@ -65,6 +65,8 @@ export interface DiscoverOptions {
   maxFileBytes?: number;
   /** Apply the default exclusions (lock files, build output, vendored, minified, binary). */
   defaultExcludes?: boolean;
+  /** Absolute paths never packed: this command's own outputs (a prompt written into the repository must not pack itself next time). */
+  outputs?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (scanned: number, total: number) => void;
   /** Hooks for the reading phase, awaited after listing (so a cache can load while git lists the files). */
@@ -89,9 +91,11 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
   const skipped: SkippedFile[] = [];
   if (gitInfo) listed = applyLongrepoIgnore(listed, await readIgnoreFiles(absRoot, listed, ['.longrepoignore']), skipped);
 
+  const outputs = new Set((options.outputs ?? []).map((abs) => relative(absRoot, abs).split(sep).join('/')));
   const candidates: string[] = [];
   for (const path of listed) {
-    const reason = options.defaultExcludes === false ? undefined : defaultExclusion(path);
+    const reason = outputs.has(path) ? 'output of this command'
+      : options.defaultExcludes === false ? undefined : defaultExclusion(path);
     if (reason) skipped.push({ path, reason });
     else candidates.push(path);
   }
