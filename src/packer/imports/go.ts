@@ -12,7 +12,7 @@
  * the directory that uniquely ends with its longest suffix of at least two elements.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
-import { dirOf, joinPath } from './repoPath.js';
+import { dirOf, joinPath, nearestConfig } from './repoPath.js';
 
 const enum Ch {
   Tab = 9, LF = 10, CR = 13, Space = 32, Quote = 34, LParen = 40, RParen = 41, Star = 42, Dot = 46, Slash = 47,
@@ -150,24 +150,10 @@ function createGoResolver(repo: RepoIndex): ImportResolver {
   }
 
   // go.mod of every directory on the way up from a Go file
-  const modAt = new Map<string, GoModule | undefined>();
-  const readMod = (dir: string): GoModule | undefined => {
-    if (modAt.has(dir)) return modAt.get(dir);
-    const text = repo.readText(dir === '' ? 'go.mod' : dir + '/go.mod');
-    const mod = text === undefined ? undefined : parseGoMod(text, dir);
-    modAt.set(dir, mod);
-    return mod;
-  };
-  const nearest = new Map<string, GoModule | undefined>();
-  const nearestMod = (dir: string): GoModule | undefined => {
-    if (nearest.has(dir)) return nearest.get(dir);
-    const own = readMod(dir);
-    const mod = own ?? (dir === '' ? undefined : nearestMod(dirOf(dir)));
-    nearest.set(dir, mod);
-    return mod;
-  };
+  const goMods = nearestConfig((path) => repo.readText(path), 'go.mod', parseGoMod);
+  const nearestMod = goMods.nearest;
   for (const d of filesByDir.keys()) nearestMod(d);
-  const modules = [...modAt.values()].filter((m): m is GoModule => m !== undefined)
+  const modules = goMods.found()
     .sort((a, b) => b.path.length - a.path.length);
 
   // package files of a directory: non-test files, `main` only if the directory has nothing else

@@ -157,20 +157,26 @@ export function kotlinTopLevelNames(text: string): string[] {
     }
     return n;
   };
+  // the index after a comment, string or char literal starting at `k`, or -1 when none starts there
+  const skipTrivia = (k: number): number => {
+    const c = text.charCodeAt(k);
+    if (c === 47 && text.charCodeAt(k + 1) === 47) { while (k < n && text.charCodeAt(k) !== 10) k++; return k; }
+    if (c === 47 && text.charCodeAt(k + 1) === 42) return skipBlockComment(text, k, true);
+    if (c === 34) return skipString(k);
+    if (c === 39) { // char literal
+      let j = k + 1;
+      while (j < n && text.charCodeAt(j) !== 39 && text.charCodeAt(j) !== 10) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      return j + 1;
+    }
+    return -1;
+  };
   // skips code until the `}` closing an open brace (when `nested`), returns the index after it
   const skipCode = (k: number, nested: boolean): number => {
     let depth = 0;
     while (k < n) {
+      const after = skipTrivia(k);
+      if (after >= 0) { k = after; continue; }
       const c = text.charCodeAt(k);
-      if (c === 47 && text.charCodeAt(k + 1) === 47) { while (k < n && text.charCodeAt(k) !== 10) k++; continue; }
-      if (c === 47 && text.charCodeAt(k + 1) === 42) { k = skipBlockComment(text, k, true); continue; }
-      if (c === 34) { k = skipString(k); continue; }
-      if (c === 39) { // char literal
-        let j = k + 1;
-        while (j < n && text.charCodeAt(j) !== 39 && text.charCodeAt(j) !== 10) j += text.charCodeAt(j) === 92 ? 2 : 1;
-        k = j + 1;
-        continue;
-      }
       if (c === 123) depth++;
       else if (c === 125) { if (depth === 0 && nested) return k + 1; depth = Math.max(0, depth - 1); }
       k++;
@@ -215,16 +221,9 @@ export function kotlinTopLevelNames(text: string): string[] {
   };
 
   while (i < n) {
+    const after = skipTrivia(i);
+    if (after >= 0) { i = after; continue; }
     const c = text.charCodeAt(i);
-    if (c === 47 && text.charCodeAt(i + 1) === 47) { while (i < n && text.charCodeAt(i) !== 10) i++; continue; }
-    if (c === 47 && text.charCodeAt(i + 1) === 42) { i = skipBlockComment(text, i, true); continue; }
-    if (c === 34) { i = skipString(i); continue; }
-    if (c === 39) { // char literal
-      let j = i + 1;
-      while (j < n && text.charCodeAt(j) !== 39 && text.charCodeAt(j) !== 10) j += text.charCodeAt(j) === 92 ? 2 : 1;
-      i = j + 1;
-      continue;
-    }
     if (c === 123) { i = skipCode(i + 1, true); continue; }
     if (c === 40) parens++;
     else if (c === 41) parens = Math.max(0, parens - 1);

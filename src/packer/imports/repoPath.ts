@@ -25,3 +25,28 @@ export function joinPath(dir: string, relative: string): string | undefined {
 export function childPath(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
+
+/**
+ * Config files (go.mod, Cargo.toml, …) by directory: `nearest(dir)` is the parsed `name` file in `dir` or the
+ * nearest one above it; each directory's file is read and parsed once; `found()` lists every one read so far.
+ */
+export function nearestConfig<T>(
+  readText: (path: string) => string | undefined, name: string, parse: (text: string, dir: string) => T | undefined,
+): { nearest(dir: string): T | undefined; found(): T[] } {
+  const own = new Map<string, T | undefined>();
+  const nearestCache = new Map<string, T | undefined>();
+  const read = (dir: string): T | undefined => {
+    if (!own.has(dir)) {
+      const text = readText(childPath(dir, name));
+      own.set(dir, text === undefined ? undefined : parse(text, dir));
+    }
+    return own.get(dir);
+  };
+  const nearest = (dir: string): T | undefined => {
+    if (nearestCache.has(dir)) return nearestCache.get(dir);
+    const config = read(dir) ?? (dir === '' ? undefined : nearest(dirOf(dir)));
+    nearestCache.set(dir, config);
+    return config;
+  };
+  return { nearest, found: () => [...own.values()].filter((c): c is T => c !== undefined) };
+}

@@ -20,7 +20,7 @@
  * place under the nearest crate's `src/`.
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
-import { dirOf, joinPath } from './repoPath.js';
+import { dirOf, joinPath, nearestConfig } from './repoPath.js';
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 127;
@@ -255,23 +255,10 @@ function createRustResolver(repo: RepoIndex): ImportResolver {
   const rsSet = new Set(rsFiles);
 
   // Cargo.toml files on the way up from every Rust file
-  const manifestAt = new Map<string, Manifest | undefined>();
-  const readManifest = (dir: string): Manifest | undefined => {
-    if (manifestAt.has(dir)) return manifestAt.get(dir);
-    const text = repo.readText(dir === '' ? 'Cargo.toml' : dir + '/Cargo.toml');
-    const m = text === undefined ? undefined : parseManifest(text, dir);
-    manifestAt.set(dir, m);
-    return m;
-  };
-  const nearestCache = new Map<string, Manifest | undefined>();
-  const nearestManifest = (dir: string): Manifest | undefined => {
-    if (nearestCache.has(dir)) return nearestCache.get(dir);
-    const m = readManifest(dir) ?? (dir === '' ? undefined : nearestManifest(dirOf(dir)));
-    nearestCache.set(dir, m);
-    return m;
-  };
+  const cargoTomls = nearestConfig((path) => repo.readText(path), 'Cargo.toml', parseManifest);
+  const nearestManifest = cargoTomls.nearest;
   for (const p of rsFiles) nearestManifest(dirOf(p));
-  const manifests = [...manifestAt.values()].filter((m): m is Manifest => m !== undefined);
+  const manifests = cargoTomls.found();
 
   const at = (m: Manifest, rel: string): string | undefined => {
     const p = joinPath(m.dir, rel);
