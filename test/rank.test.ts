@@ -9,12 +9,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import MiniSearch from 'minisearch';
 import { pack } from '../src/packer/pack.js';
 import { declaredNames } from '../src/packer/rank/declarations.js';
 import { findMentions } from '../src/packer/rank/named.js';
 import { entryPoints, isGenerated, isProse, isTestPath } from '../src/packer/rank/paths.js';
 import { createRanker, rankedOrder, rankFiles, type RankInput, type Ranking } from '../src/packer/rank/rank.js';
-import { questionTerms, wordTerms } from '../src/packer/rank/terms.js';
+import { LexicalIndex, MAX_INDEXED_CHARS } from '../src/packer/rank/lexicalIndex.js';
+import { forEachWord, questionTerms, wordTerms } from '../src/packer/rank/terms.js';
 import { corpusDir } from './helpers/corpus.js';
 
 /** A repository in memory: `files` maps path → text, `imports` maps path → the paths it imports. */
@@ -243,4 +245,78 @@ describe('retrieval on real repositories', () => {
       assert.ok(result.ours.top50 >= result.bm25.top50 - 0.1, 'our ranking should not lose to plain BM25 on the top 50');
     });
   }
+});
+
+describe('the lexical index (typed arrays, one binary buffer)', () => {
+  // Each field's every term occurrence, as MiniSearch's own `add` would count them with our word splitting.
+  const allTerms = (text: string): string[] => {
+    const out: string[] = [];
+    forEachWord(text, (word) => out.push(...wordTerms(word)));
+    return out;
+  };
+  const BOOST = { path: 3, identifiers: 2, text: 1 };
+
+  it('scores every question exactly as a MiniSearch filled with add() would, on a real repository (express)', async () => {
+    const dir = corpusDir('node-express');
+    const { manifest } = await pack(dir, { cacheDir: null });
+    const paths = manifest.files.map((f) => f.path).sort();
+    const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8').slice(0, MAX_INDEXED_CHARS));
+    const index = LexicalIndex.build({ paths, text: (i) => texts[i]! });
+    const oracle = new MiniSearch({
+      fields: ['path', 'identifiers', 'text'], tokenize: allTerms, processTerm: (term) => term,
+      searchOptions: { tokenize: (q) => questionTerms(q).map((t) => t.term) },
+    });
+    oracle.addAll(paths.map((path, id) => ({ id, path, identifiers: declaredNames(path, texts[id]!).join(' '), text: texts[id] })));
+    const questions = [
+      ...QUESTIONS.map((q) => q.question),
+      'How does the router match a path with parameters and call the next handler?',
+      'Where are cookies signed when a response sets them?', 'res.sendFile', 'views engine render', 'ünïcödé 参数 路由',
+    ];
+    let compared = 0;
+    for (const question of questions) {
+      const ours = index.search(question, BOOST);
+      const expected = oracle.search(question, { boost: BOOST, combineWith: 'OR', prefix: false, fuzzy: false });
+      assert.equal(ours.length, expected.length, question);
+      const byId = new Map(expected.map((r) => [r.id as number, r]));
+      for (const result of ours) {
+        const other = byId.get(result.id as number);
+        assert.ok(other, `${question}: ${paths[result.id as number]} is not among MiniSearch's results`);
+        assert.ok(Math.abs(result.score - other.score) <= 1e-9 * Math.max(1, other.score), `${question}: ${result.score} vs ${other.score}`);
+        assert.deepEqual([...result.queryTerms].sort(), [...other.queryTerms].sort());
+        compared++;
+      }
+    }
+    assert.ok(compared > 1000, `compared ${compared} results`);
+  });
+
+  it('survives its binary form, refuses damaged bytes, and finds declared names', () => {
+    const paths = Object.keys(SMALL).sort();
+    const index = LexicalIndex.build({ paths, text: (i) => SMALL[paths[i]!]! });
+    const bytes = index.toBytes();
+    const question = 'retry backoff for the HTTP client';
+    const reloaded = LexicalIndex.fromBytes(bytes)!;
+    assert.deepEqual(reloaded.search(question, BOOST), index.search(question, BOOST));
+    assert.ok(index.search(question, BOOST).length > 0);
+    assert.deepEqual(reloaded.declarers('RetryPolicy'), [paths.indexOf('src/retry_policy.ts')]);
+    assert.deepEqual(reloaded.declarers('NoSuchName'), []);
+    // A copy at an odd offset (views need alignment), a truncated copy, another format.
+    const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+    shifted.set(bytes);
+    assert.deepEqual(LexicalIndex.fromBytes(shifted)!.search(question, BOOST), index.search(question, BOOST));
+    assert.equal(LexicalIndex.fromBytes(bytes.subarray(0, bytes.length - 9)), undefined);
+    assert.equal(LexicalIndex.fromBytes(bytes.subarray(0, 10)), undefined);
+    const other = Buffer.from(bytes);
+    other.writeUInt32LE(999, 4);
+    assert.equal(LexicalIndex.fromBytes(other), undefined);
+    assert.deepEqual(LexicalIndex.build({ paths: [], text: () => '' }).search(question, BOOST), []);
+  });
+
+  it('indexes a text cut inside a surrogate pair (at the indexed length) and finds its other terms', () => {
+    const cut = 'x'.repeat(MAX_INDEXED_CHARS - 2) + ' 😀tail';
+    const paths = ['a.txt', 'b.txt'];
+    const texts = [cut, 'smile 😀 here'];
+    const index = LexicalIndex.fromBytes(LexicalIndex.build({ paths, text: (i) => texts[i]! }).toBytes())!;
+    assert.deepEqual(index.search('smile', BOOST).map((r) => r.id), [1]);
+    assert.deepEqual(index.search('here', BOOST).map((r) => r.id), [1]);
+  });
 });

@@ -8,7 +8,6 @@ import { compareBytes, discoverFiles, readFileText, type Discovery } from './dis
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
-import type { SerialisedLexicalIndex } from './rank/rank.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
@@ -164,7 +163,7 @@ async function packWith(
   const fit = budget !== undefined && (!tokenizer.additive || wholeTokens > budget)
     ? await fitRepository({
       analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal,
-      lexicalCache: cache.lexicalCache<SerialisedLexicalIndex>(digest), signatureCache: signatureCache(cache, analysed, settings, tokenizer),
+      lexicalCache: cache.lexicalCache(digest), signatureCache: signatureCache(cache, analysed, settings, tokenizer),
       countPiece: (text) => {
         const cached = cache.cachedCount(tokenizer.id, text);
         if (cached !== undefined) return cached;

@@ -85,6 +85,7 @@ export class Analyser {
 
   /** Token counts of extra prompt pieces (header, footer), counted where the files were. */
   async countExtra(texts: string[]): Promise<number[]> {
+    if (texts.length === 0) return []; // a warm pack: the rank tables need not load at all
     if (this.pool) {
       const results = await this.pool.run(texts.map((text) => ({ path: '', text, lines: 0, facts: false, tokens: true, raw: true })));
       return results.map((r) => r.tokens ?? 0);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FileStamp, KnownFile, SkippedFile, SourceFile } from '../discover/discover.js';
@@ -87,7 +87,7 @@ export class FileCache {
   private changed = false;
   private blocks: Buffer | undefined;
   private reused = 0;
-  private lexical: { digest: string; index: unknown } | undefined;
+  private lexical: { digest: string; index: Uint8Array } | undefined;
 
   private constructor(
     private readonly file: string | undefined,
@@ -176,15 +176,18 @@ export class FileCache {
 
   /**
    * A place for the ranker's lexical index of exactly these files (`digest` of every path and content key),
-   * in its own file beside the cache, read only when a pack has to be fitted.
+   * in its own binary file beside the cache, read only when a pack has to be fitted. The file starts with its
+   * length-prefixed JSON label (cache version and digest), padded so the index's tables stay 8-byte aligned.
    */
-  lexicalCache<T extends object>(digest: string): { load(): T | undefined; save(index: T): void } {
+  lexicalCache(digest: string): { load(): Uint8Array | undefined; save(index: Uint8Array): void } {
     return {
       load: () => {
         if (!this.file) return undefined;
         try {
-          const stored = JSON.parse(readFileSync(this.lexicalFile, 'utf8')) as { version: number; digest: string; index: T };
-          return stored.version === CACHE_VERSION && stored.digest === digest ? stored.index : undefined;
+          const stored = readFileSync(this.lexicalFile);
+          const labelLength = stored.readUInt32LE(0);
+          const label = JSON.parse(stored.toString('utf8', 4, 4 + labelLength)) as { version: number; digest: string };
+          return label.version === CACHE_VERSION && label.digest === digest ? stored.subarray(4 + labelLength) : undefined;
         } catch {
           return undefined; // none yet, or unreadable: the ranker builds the index
         }
@@ -196,7 +199,7 @@ export class FileCache {
   }
 
   private get lexicalFile(): string {
-    return this.file!.replace(/\.json$/, '.lexical.json');
+    return this.file!.replace(/\.json$/, '.lexical');
   }
 
   /** The cached token count of a prompt piece (repository header, footer) for a tokenizer. */
@@ -223,7 +226,12 @@ export class FileCache {
     if (!this.file) return files.map((f) => f.block);
     if (this.lexical) {
       await mkdir(join(this.file, '..'), { recursive: true });
-      await writeOutputs([{ path: this.lexicalFile, data: JSON.stringify({ version: CACHE_VERSION, ...this.lexical }) }]);
+      const json = JSON.stringify({ version: CACHE_VERSION, digest: this.lexical.digest });
+      const label = Buffer.from(json.padEnd(json.length + ((8 - ((4 + json.length) % 8)) % 8)), 'utf8');
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(label.length);
+      await writeOutputs([{ path: this.lexicalFile, data: [length, label, Buffer.from(this.lexical.index.buffer, this.lexical.index.byteOffset, this.lexical.index.byteLength)] }]);
+      await rm(this.file.replace(/\.json$/, '.lexical.json'), { force: true }); // the JSON form of earlier versions
       this.lexical = undefined;
     }
     const known = skipped.filter((s) => s.stamp).length + files.length;
