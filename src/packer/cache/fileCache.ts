@@ -67,8 +67,9 @@ function sameVersion(row: SnapshotRow, stamp: FileStamp, savedAt: number): boole
     && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
 }
 
+/** A short text (a line of the list of files not shown) is its own key, a longer one its hash (base64url: never `=`). */
 function countKey(tokenizerId: string, text: string): string {
-  return `${tokenizerId}|${createHash('sha1').update(text).digest('base64url')}`;
+  return text.length <= 200 ? `${tokenizerId}|=${text}` : `${tokenizerId}|${createHash('sha1').update(text).digest('base64url')}`;
 }
 
 /**

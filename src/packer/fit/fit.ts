@@ -79,8 +79,9 @@ export function fitToBudget(input: FitInput): FitResult {
     level[i] = to;
     reason[i] = why;
   };
-  const position = new Map(input.ranked.map((i, k) => [i, k]));
-  const rankText = (i: number): string => `rank ${position.get(i)! + 1} of ${files.length}`;
+  const position = new Int32Array(files.length);
+  input.ranked.forEach((i, k) => (position[i] = k));
+  const rankText = (i: number): string => `rank ${position[i]! + 1} of ${files.length}`;
 
   for (const i of input.ranked) {
     if (input.named.has(i) && total + cost(i, 'full') <= budget) set(i, 'full', `named in the question; ${rankText(i)}`);

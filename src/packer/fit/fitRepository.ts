@@ -8,7 +8,7 @@ import { initSignatures, signatureElisions } from '../signatures/signatures.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
 import type { LanguageId } from '../types.js';
 import { fitToBudget } from './fit.js';
-import { mapLines, maxDepth } from './repoMap.js';
+import { mapEntries, maxDepth } from './repoMap.js';
 
 /** Thrown (and caught) when fitting meets a file whose signatures are not cached before the grammars are loaded. */
 const NEEDS_PARSER = Symbol('needs the parser');
@@ -70,7 +70,8 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   }
   throwIfCancelled(input.signal);
   const ranking = rankFiles({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question }, input.lexicalCache);
-  const ranked = analysed.map((_, i) => i).sort((a, b) => ranking.score[b]! - ranking.score[a]! || compare(graph.paths[a]!, graph.paths[b]!));
+  // Paths are sorted (discovery's byte order), so ties broken by index are broken by path.
+  const ranked = analysed.map((_, i) => i).sort((a, b) => ranking.score[b]! - ranking.score[a]! || a - b);
   const rank: number[] = new Array(analysed.length);
   ranked.forEach((i, k) => (rank[i] = k + 1));
   throwIfCancelled(input.signal);
@@ -81,14 +82,23 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const countPiece = input.countPiece ?? count;
   const paths = analysed.map((file) => file.path);
   const frame = countPiece(renderMapHeader(settings)) + countPiece(renderMapFooter(settings));
-  const mapCost = (omittedPaths: readonly string[], depth: number): number =>
-    omittedPaths.length === 0 ? 0 : frame + mapLines(omittedPaths, depth).reduce((sum, line) => sum + countPiece(renderMapLine(line, settings)), 0);
+  /** Tokens of the list of files not shown at a depth; counting stops once past `limit` (the answer is then > limit). */
+  const mapCost = (omittedPaths: readonly string[], depth: number, limit = Infinity): number => {
+    if (omittedPaths.length === 0) return 0;
+    let cost = frame;
+    for (const line of mapEntries(omittedPaths, depth)) {
+      cost += countPiece(renderMapLine(line, settings));
+      if (cost > limit) break;
+    }
+    return cost;
+  };
   // The deepest listing that takes at most a tenth of the budget; directories are counted below that depth.
   // A deeper listing never costs less, so a binary search finds it.
+  const mapLimit = input.budget * MAP_SHARE;
   let depth = 0;
   for (let low = 1, high = maxDepth(paths); low <= high;) {
     const middle = (low + high) >> 1;
-    if (mapCost(paths, middle) <= input.budget * MAP_SHARE) {
+    if (mapCost(paths, middle, mapLimit) <= mapLimit) {
       depth = middle;
       low = middle + 1;
     } else {
@@ -162,8 +172,4 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const reason = fit.reason.map((why, i) => (ranking.reason[i] ? `${why} (${ranking.reason[i]})` : why));
   for (const i of [...elisions.keys()]) if (level[i] !== 'signatures') elisions.delete(i);
   return { level, tokens, total, rank, reason, elisions, mapDepth: depth };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,19 +4,40 @@
  * at depth `d` or above are listed by path. `Infinity` lists every path. Lines are sorted.
  */
 export function mapLines(omittedPaths: readonly string[], depth: number): string[] {
+  return mapEntries(omittedPaths, depth).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The lines of `mapLines`, unsorted: what the list costs does not depend on its order. */
+export function mapEntries(omittedPaths: readonly string[], depth: number): string[] {
   const listed: string[] = [];
   const counts = new Map<string, number>();
+  // Sorted paths of one directory come in a run: the directory is cut out once per run, not once per path.
+  let run: string | undefined;
+  let inRun = 0;
+  const endRun = (): void => {
+    if (run !== undefined) counts.set(run, (counts.get(run) ?? 0) + inRun);
+  };
   for (const path of omittedPaths) {
-    const slashes = slashesOf(path);
-    if (slashes.length <= depth) {
+    // `end`: where the directory at `depth` ends; `deeper`: whether the path has a slash after it.
+    let end = 0;
+    let slash = path.indexOf('/');
+    for (let level = 0; level < depth && slash >= 0; level++) {
+      end = slash;
+      slash = path.indexOf('/', slash + 1);
+    }
+    if (slash < 0) {
       listed.push(path);
+    } else if (run !== undefined && end === run.length && path.startsWith(run)) {
+      inRun++;
     } else {
-      const dir = depth === 0 ? '' : path.slice(0, slashes[depth - 1]);
-      counts.set(dir, (counts.get(dir) ?? 0) + 1);
+      endRun();
+      run = path.slice(0, end);
+      inRun = 1;
     }
   }
+  endRun();
   for (const [dir, n] of counts) listed.push(`${dir === '' ? '.' : dir}/ (${n} ${n === 1 ? 'file' : 'files'})`);
-  return listed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return listed;
 }
 
 /** The deepest directory level in a set of paths (so depths above it list every path). */
@@ -28,18 +49,4 @@ export function maxDepth(paths: readonly string[]): number {
     deepest = Math.max(deepest, depth);
   }
   return deepest;
-}
-
-// Fitting lists the same paths at several depths: where each path's slashes are is worked out once.
-const slashCache = new Map<string, number[]>();
-
-function slashesOf(path: string): number[] {
-  let slashes = slashCache.get(path);
-  if (!slashes) {
-    if (slashCache.size > 500_000) slashCache.clear();
-    slashes = [];
-    for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) slashes.push(i);
-    slashCache.set(path, slashes);
-  }
-  return slashes;
 }

@@ -29,38 +29,51 @@ export interface Walk {
 
 export function buildWalk(imports: readonly (readonly number[])[]): Walk {
   const n = imports.length;
+  // Each file's distinct imports, ascending, in one flat list (most files import nothing: no per-file arrays).
+  const outStart = new Int32Array(n + 1);
+  const out: number[] = [];
   const importedBy = new Int32Array(n);
-  let edges = 0;
   for (let i = 0; i < n; i++) {
-    for (const j of imports[i]!) {
-      if (j === i || j < 0 || j >= n) continue;
+    const row = imports[i]!;
+    const valid = row.filter((j) => j !== i && j >= 0 && j < n);
+    const distinct = valid.length > 1 ? [...new Set(valid)].sort((a, b) => a - b) : valid;
+    for (const j of distinct) {
+      out.push(j);
       importedBy[j]!++;
-      edges++;
     }
+    outStart[i + 1] = out.length;
   }
-  const reverse: number[][] = Array.from({ length: n }, () => []);
-  for (let i = 0; i < n; i++) for (const j of imports[i]!) if (j !== i && j >= 0 && j < n) reverse[j]!.push(i);
+  // Importers of each file, ascending (filled by increasing i), by a counting sort over the same list.
+  const inStart = new Int32Array(n + 1);
+  for (let j = 0; j < n; j++) inStart[j + 1] = inStart[j]! + importedBy[j]!;
+  const importers = new Int32Array(out.length);
+  const filled = inStart.slice(0, n);
+  for (let i = 0; i < n; i++) for (let k = outStart[i]!; k < outStart[i + 1]!; k++) importers[filled[out[k]!]!++] = i;
+
   const start = new Int32Array(n + 1);
   const outDegree = new Int32Array(n);
-  const target = new Int32Array(edges * 2);
-  const weight = new Float64Array(edges * 2);
+  const target = new Int32Array(out.length * 2);
+  const weight = new Float64Array(out.length * 2);
   let k = 0;
   for (let i = 0; i < n; i++) {
     start[i] = k;
-    const out = [...new Set(imports[i]!)].filter((j) => j !== i && j >= 0 && j < n).sort((a, b) => a - b);
-    outDegree[i] = out.length;
-    const back = reverse[i]!; // ascending: built by increasing i
-    const total = out.length * IMPORTS_WEIGHT + back.length * IMPORTED_BY_WEIGHT;
-    for (const j of out) { target[k] = j; weight[k++] = IMPORTS_WEIGHT / total; }
-    for (const j of back) { target[k] = j; weight[k++] = IMPORTED_BY_WEIGHT / total; }
+    const imported = outStart[i + 1]! - outStart[i]!;
+    outDegree[i] = imported;
+    const total = imported * IMPORTS_WEIGHT + importedBy[i]! * IMPORTED_BY_WEIGHT;
+    for (let e = outStart[i]!; e < outStart[i + 1]!; e++) { target[k] = out[e]!; weight[k++] = IMPORTS_WEIGHT / total; }
+    for (let e = inStart[i]!; e < inStart[i + 1]!; e++) { target[k] = importers[e]!; weight[k++] = IMPORTED_BY_WEIGHT / total; }
   }
   start[n] = k;
-  return { n, start, target: target.subarray(0, k), weight: weight.subarray(0, k), importedBy, outDegree };
+  return { n, start, target, weight, importedBy, outDegree };
 }
 
 /**
  * PageRank with teleport distribution `seed` (non-negative, any scale; uniform when all zero). Files without
  * edges send their rank back through the teleport. Power iteration in a fixed order: deterministic.
+ *
+ * Files without any edge (most of a repository's fixtures, data and docs) only ever hold teleport mass: each one's
+ * value is its teleport share times one factor common to all of them. So the iteration runs over the connected
+ * files only (a tenth of babel's 28K) and carries the isolated ones as that single factor.
  */
 export function pageRank(walk: Walk, seed?: ArrayLike<number>): Float64Array {
   const { n, start, target, weight } = walk;
@@ -68,26 +81,36 @@ export function pageRank(walk: Walk, seed?: ArrayLike<number>): Float64Array {
   let sum = 0;
   if (seed) for (let i = 0; i < n; i++) sum += Math.max(0, seed[i] ?? 0);
   for (let i = 0; i < n; i++) p[i] = sum > 0 ? Math.max(0, seed![i] ?? 0) / sum : 1 / n;
+  const connected: number[] = [];
+  let isolatedTeleport = 0;
+  for (let i = 0; i < n; i++) {
+    if (start[i] === start[i + 1]) isolatedTeleport += p[i]!;
+    else connected.push(i);
+  }
   let x = Float64Array.from(p);
   let next = new Float64Array(n);
+  /** An isolated file's value is p[i] × factor; at the start, p[i]. */
+  let factor = 1;
   for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    next.fill(0);
-    let dangling = 0;
-    for (let i = 0; i < n; i++) {
-      const from = start[i]!;
-      const to = start[i + 1]!;
-      if (from === to) { dangling += x[i]!; continue; }
+    for (const i of connected) next[i] = 0;
+    // Edges connect connected files only; the rank isolated files hold is all the dangling mass.
+    const dangling = isolatedTeleport * factor;
+    for (const i of connected) {
       const mass = x[i]!;
-      for (let k = from; k < to; k++) next[target[k]!]! += mass * weight[k]!;
+      for (let k = start[i]!; k < start[i + 1]!; k++) next[target[k]!]! += mass * weight[k]!;
     }
     let change = 0;
-    for (let i = 0; i < n; i++) {
+    for (const i of connected) {
       const value = (1 - DAMPING) * p[i]! + DAMPING * (next[i]! + dangling * p[i]!);
       change += Math.abs(value - x[i]!);
       next[i] = value;
     }
+    const nextFactor = (1 - DAMPING) + DAMPING * dangling;
+    change += isolatedTeleport * Math.abs(nextFactor - factor);
+    factor = nextFactor;
     [x, next] = [next, x];
     if (change < TOLERANCE) break;
   }
+  for (let i = 0; i < n; i++) if (start[i] === start[i + 1]) x[i] = p[i]! * factor;
   return x;
 }

@@ -1,10 +1,10 @@
 /** What a path alone says about a file's role: entry point (README, manifest, main module) or test/fixture/example. */
 
 const MANIFESTS = new Set(['package.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'go.mod', 'cargo.toml', 'pom.xml', 'build.gradle', 'build.gradle.kts']);
-/** Folders whose files are tests, test data or examples. */
-const TEST_DIRS = new Set(['test', 'tests', '__tests__', 'testing', 'spec', 'specs', 'fixtures', '__fixtures__', '__snapshots__', 'testdata', 'examples', 'example']);
+/** Folders whose files are tests, test data or examples (any case). */
+const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|testing|specs?|fixtures|__fixtures__|__snapshots__|testdata|examples?)\//i;
 /** `*.test.*`, `*.spec.*`, `*_test.go`, `test_*.py`, `*_test.py`, `*Test.java`, `*.snap`. */
-const TEST_FILE = /(?:\.(?:test|spec)\.[^/]+$|_test\.(?:go|py|rs|c|cc|cpp)$|^test_[^/]*\.py$|Tests?\.(?:java|kt)$|\.snap$)/;
+const TEST_FILE = /(?:\.(?:test|spec)\.[^/]+$|_test\.(?:go|py|rs|c|cc|cpp)$|(?:^|\/)test_[^/]*\.py$|Tests?\.(?:java|kt)$|\.snap$)/;
 const MAIN_MODULE = /^(?:index|main|__main__|mod|lib|app|cli)\.[a-z]+$/i;
 
 /** Generated code by path: `generated/` folders, `*.generated.*`, protobuf and similar outputs. */
@@ -40,9 +40,7 @@ function dirName(path: string): string {
 }
 
 export function isTestPath(path: string): boolean {
-  const parts = path.split('/');
-  for (let k = 0; k < parts.length - 1; k++) if (TEST_DIRS.has(parts[k]!.toLowerCase())) return true;
-  return TEST_FILE.test(parts[parts.length - 1]!);
+  return TEST_DIR.test(path) || TEST_FILE.test(path);
 }
 
 /**
