@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { corpusDir } from './helpers/corpus.js';
@@ -113,4 +113,15 @@ test('on a terminal pack shows a progress bar on stderr; through a pipe it does 
   assert.match(r.stdout, /(reading|counting) +\[[#-]+\] \d+\/\d+ files \| [\d,]+ tokens counted/);
   const piped = run(['pack', express, '-o', out, '--no-cache']);
   assert.doesNotMatch(piped.stderr, /\[[#-]+\]/);
+});
+
+test('the CLI bundle packs from a copy of dist/ alone: no package outside it loads for pack (onnxruntime-node only for a local model)', () => {
+  const copy = join(dir, 'dist-alone');
+  cpSync(join(__dirname, '..', 'dist'), copy, { recursive: true });
+  const out = join(dir, 'alone.txt');
+  const r = spawnSync(process.execPath, [join(copy, 'cli.js'), 'pack', express, '-o', out, '-q', '--budget', '20k', '--question', 'how are routes matched?'], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, LONGREPO_CACHE_DIR: join(dir, 'alone-cache') },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(out, 'utf8'), /<repository /);
 });

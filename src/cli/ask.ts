@@ -10,7 +10,7 @@ import { apiKeyFromEnvironment, createBackend, providerOf, PROVIDERS, type Provi
 import { DEFAULT_LOCAL_MODEL, DEFAULT_LOCAL_WINDOW } from '../model/onnx/defaultModel.js';
 import { isModelComplete, modelDir } from '../model/onnx/download.js';
 import { MODEL_DTYPES, type ModelDtype } from '../model/onnx/dtypes.js';
-import { DEFAULT_CHUNK_SIZE } from '../model/onnx/runtime.js';
+import { DEFAULT_CHUNK_SIZE } from '../model/onnx/protocol.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../model/openai.js';
 import { DEFAULT_RETRY } from '../model/retry.js';
 import type { ChatBackend, ChatTurn } from '../model/types.js';

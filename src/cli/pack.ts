@@ -47,7 +47,8 @@ export function registerPackCommand(program: Command): void {
       } finally {
         display?.stop();
       }
-      const manifestJson = JSON.stringify(result.manifest, null, 2) + '\n';
+      // Made only when asked for: a large repository's manifest is megabytes of JSON.
+      const manifestJson = flags.manifest || flags.json ? JSON.stringify(result.manifest, null, 2) + '\n' : '';
       const outputs = [];
       if (flags.output) outputs.push({ path: resolve(flags.output), data: result.pieces() });
       if (flags.manifest) outputs.push({ path: resolve(flags.manifest), data: manifestJson });

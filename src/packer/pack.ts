@@ -202,7 +202,8 @@ async function packWith(
     if (ordering.cycleOf[i]! >= 0) entry.cycle = ordering.cycleOf[i]!;
     if (fit) {
       entry.rank = fit.rank[i]!;
-      entry.reason = fit.reason[i]!;
+      // Written out with the manifest; made only when read (most of a large repository's are never shown).
+      Object.defineProperty(entry, 'reason', { get: () => fit.reason(i), enumerable: true, configurable: true });
     }
     files.push(entry);
   }
@@ -309,21 +310,21 @@ function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], set
       const entry = cache.get(analysed[i]!.key);
       if (!entry?.elisions) return undefined;
       if (entry.elisions.length === 0) return null;
-      const elisions: Elision[] = [];
-      for (let k = 0; k < entry.elisions.length; k += 2) elisions.push({ start: entry.elisions[k]!, end: entry.elisions[k + 1]! });
       let tokens = entry.tokens[blockKey];
       if (tokens === undefined) {
         const file = analysed[i]!;
+        const elisions: Elision[] = [];
+        for (let k = 0; k < entry.elisions.length; k += 2) elisions.push({ start: entry.elisions[k]!, end: entry.elisions[k + 1]! });
         tokens = tokenizer.load().count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions }, settings));
         entry.tokens[blockKey] = tokens;
         cache.touched();
       }
-      return { elisions, tokens };
+      return { elided: entry.elisions, tokens };
     },
     set(i, view) {
       const entry = cache.get(analysed[i]!.key);
       if (!entry) return;
-      entry.elisions = view ? view.elisions.flatMap((e) => [e.start, e.end]) : [];
+      entry.elisions = view ? [...view.elided] : [];
       if (view) entry.tokens[blockKey] = view.tokens;
       cache.touched();
     },

@@ -1,6 +1,9 @@
 import type { ModelDtype } from './dtypes.js';
 import type { GenerateOptions, RuntimeOptions } from './runtime.js';
 
+/** Prompt tokens per forward pass of the local model when not set. */
+export const DEFAULT_CHUNK_SIZE = 512;
+
 /** What the extension host or CLI sends the runtime's worker thread. */
 export type ToRuntime =
   | { type: 'load'; dir: string; dtype?: ModelDtype; options: RuntimeOptions }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_CHUNK_SIZE } from './protocol.js';
 import { CancelledError, UsageError } from '../../packer/errors.js';
 import { StreamingDetokenizer } from './detokenizer.js';
 import { readTokenizerJson, type ModelFolder } from './folder.js';
@@ -40,7 +41,6 @@ export interface GenerateResult {
   ids: number[];
 }
 
-export const DEFAULT_CHUNK_SIZE = 512;
 
 /** A conversation's cached keys and values: the tokens they cover, in order, and one tensor per graph input. */
 interface KvCache {

@@ -22,9 +22,9 @@ test('the best-ranked files come in full, the next as signatures, the rest are l
   const r = fitToBudget(input({ budget: 700, files, ranked: [5, 4, 3, 2, 1, 0] }));
   assert.deepEqual(r.level, ['omitted', 'omitted', 'omitted', 'signatures', 'signatures', 'full']);
   assert.equal(r.total, 10 + 4 + 3 * 5 + 100 + 100 + 400);
-  assert.match(r.reason[5]!, /^rank 1 of 6: fits in full/);
-  assert.match(r.reason[4]!, /^rank 2 of 6: 400 tokens in full did not fit; signatures 100/);
-  assert.match(r.reason[0]!, /^rank 6 of 6: 400 tokens in full, 100 as signatures, did not fit/);
+  assert.match(r.reason(5), /^rank 1 of 6: fits in full/);
+  assert.match(r.reason(4), /^rank 2 of 6: 400 tokens in full did not fit; signatures 100/);
+  assert.match(r.reason(0), /^rank 6 of 6: 400 tokens in full, 100 as signatures, did not fit/);
   // With more room, more files show at all before more files show whole.
   const wider = fitToBudget(input({ budget: 1050, files, ranked: [5, 4, 3, 2, 1, 0] }));
   assert.deepEqual(wider.level, ['signatures', 'signatures', 'signatures', 'signatures', 'signatures', 'full']);
@@ -34,7 +34,7 @@ test('a named file comes in full before better-ranked ones', () => {
   const files = [{ full: 500, mapLine: 5 }, { full: 500, mapLine: 5 }];
   const r = fitToBudget(input({ budget: 600, files, named: new Set([1]) }));
   assert.equal(r.level[1], 'full');
-  assert.match(r.reason[1]!, /named in the question/);
+  assert.match(r.reason(1), /named in the question/);
 });
 
 test('a budget below the map alone names the minimum', () => {

@@ -41,8 +41,8 @@ export interface FitResult {
   level: FileLevel[];
   /** Tokens of the whole prompt with these levels. */
   total: number;
-  /** Why each file got its level, for the manifest. */
-  reason: string[];
+  /** Why file i got its level, for the manifest (made on demand). */
+  reason(i: number): string;
 }
 
 /**
@@ -53,7 +53,7 @@ export interface FitResult {
 export function fitToBudget(input: FitInput): FitResult {
   const { files, budget } = input;
   const level: FileLevel[] = files.map(() => 'omitted');
-  const reason: string[] = files.map(() => '');
+  const why = new Map<number, string>();
   const sigTokens = new Map<number, number | undefined>();
   const signatures = (i: number): number | undefined => {
     if (!sigTokens.has(i)) sigTokens.set(i, input.signatures(i));
@@ -73,11 +73,11 @@ export function fitToBudget(input: FitInput): FitResult {
     if (from === 'omitted' && to !== 'omitted' && omitted === 1) delta -= input.mapFrame; // the map goes away
     return delta;
   };
-  const set = (i: number, to: FileLevel, why: string): void => {
+  const set = (i: number, to: FileLevel, reason: string): void => {
     total += cost(i, to);
     if (level[i] === 'omitted') omitted--;
     level[i] = to;
-    reason[i] = why;
+    why.set(i, reason);
   };
   const position = new Int32Array(files.length);
   input.ranked.forEach((i, k) => (position[i] = k));
@@ -102,10 +102,10 @@ export function fitToBudget(input: FitInput): FitResult {
   for (const i of input.ranked) {
     if (level[i] !== 'full' && total + cost(i, 'full') <= budget) set(i, 'full', `${rankText(i)}: fits in full with the room left`);
   }
-  for (let i = 0; i < files.length; i++) {
-    if (level[i] !== 'omitted') continue;
+  const reason = (i: number): string => {
+    if (level[i] !== 'omitted') return why.get(i) ?? '';
     const sig = sigTokens.get(i);
-    reason[i] = `${rankText(i)}: ${files[i]!.full} tokens in full${sig === undefined ? '' : `, ${sig} as signatures,`} did not fit`;
-  }
+    return `${rankText(i)}: ${files[i]!.full} tokens in full${sig === undefined ? '' : `, ${sig} as signatures,`} did not fit`;
+  };
   return { level, total, reason };
 }

@@ -38,7 +38,8 @@ export interface FitRepositoryInput {
 
 /** A file's signatures view as cached: `null` when the file has none (no grammar, or nothing to elide). */
 export interface SignatureView {
-  elisions: Elision[];
+  /** The elided line ranges as a flat list, start and end of each (made into `Elision`s only for files shown so). */
+  elided: readonly number[];
   tokens: number;
 }
 
@@ -54,7 +55,8 @@ export interface FitOutcome {
   total: number;
   /** 1 = most relevant. */
   rank: number[];
-  reason: string[];
+  /** Why file i got its level and rank, for the manifest (made on demand). */
+  reason(i: number): string;
   /** The elided ranges of each file shown as signatures. */
   elisions: Map<number, Elision[]>;
   /** The depth of the list of files not shown (see `mapLines`). */
@@ -95,19 +97,22 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   // The deepest listing that takes at most a tenth of the budget; directories are counted below that depth.
   // A deeper listing never costs less, so a binary search finds it.
   const mapLimit = input.budget * MAP_SHARE;
+  const costAtDepth = new Map<number, number>(); // of every path, by depth (the search's last probe is the answer)
   let depth = 0;
   for (let low = 1, high = maxDepth(paths); low <= high;) {
     const middle = (low + high) >> 1;
-    if (mapCost(paths, middle, mapLimit) <= mapLimit) {
+    const cost = mapCost(paths, middle, mapLimit);
+    costAtDepth.set(middle, cost);
+    if (cost <= mapLimit) {
       depth = middle;
       low = middle + 1;
     } else {
       high = middle - 1;
     }
   }
-  const reserved = mapCost(paths, depth);
+  const reserved = costAtDepth.get(depth) ?? mapCost(paths, depth);
 
-  const elisions = new Map<number, Elision[]>();
+  const elided = new Map<number, readonly number[]>();
   const signatureTokens = new Map<number, number | undefined>();
   // The grammars load only when a file's signatures are not cached: fitting runs cache-only first, and again
   // with the parser ready if it met a file it had to parse (fitting itself takes milliseconds).
@@ -118,13 +123,13 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     if (view === undefined) {
       if (!parserReady) throw NEEDS_PARSER;
       const file = analysed[i]!;
-      const elided = signatureElisions(file.language, file.text);
-      view = elided && elided.length > 0
-        ? { elisions: elided, tokens: count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: elided }, settings)) }
+      const found = signatureElisions(file.language, file.text);
+      view = found && found.length > 0
+        ? { elided: found.flatMap((e) => [e.start, e.end]), tokens: count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: found }, settings)) }
         : null;
       input.signatureCache?.set(i, view);
     }
-    if (view) elisions.set(i, view.elisions);
+    if (view) elided.set(i, view.elided);
     signatureTokens.set(i, view?.tokens);
     return view?.tokens;
   };
@@ -150,6 +155,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const omittedPaths = (): string[] => paths.filter((_, i) => level[i] === 'omitted');
   const exactTotal = (): number => input.fixedTokens + mapCost(omittedPaths(), depth) + level.reduce((sum, _, i) => sum + blockTokens(i), 0);
   let total = exactTotal();
+  const upgraded = new Map<number, string>();
   for (const i of ranked) {
     const room = input.budget - total;
     if (level[i] === 'full' || room <= 0) continue;
@@ -157,19 +163,29 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     if (full - blockTokens(i) <= room) {
       total += full - blockTokens(i);
       level[i] = 'full';
-      fit.reason[i] = `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`;
+      upgraded.set(i, `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`);
     } else if (level[i] === 'omitted' && full * 0.05 <= room) {
       const sig = await withParser(() => signatures(i));
       if (sig !== undefined && sig <= room) {
         total += sig;
         level[i] = 'signatures';
-        fit.reason[i] = `rank ${rank[i]} of ${analysed.length}: signatures fit in the room the shorter list left`;
+        upgraded.set(i, `rank ${rank[i]} of ${analysed.length}: signatures fit in the room the shorter list left`);
       }
     }
   }
   total = exactTotal();
   const tokens = level.map((_, i) => blockTokens(i));
-  const reason = fit.reason.map((why, i) => (ranking.reason[i] ? `${why} (${ranking.reason[i]})` : why));
-  for (const i of [...elisions.keys()]) if (level[i] !== 'signatures') elisions.delete(i);
+  const reason = (i: number): string => {
+    const why = upgraded.get(i) ?? fit.reason(i);
+    const ranked = ranking.reason(i);
+    return ranked ? `${why} (${ranked})` : why;
+  };
+  const elisions = new Map<number, Elision[]>();
+  for (const [i, flat] of elided) {
+    if (level[i] !== 'signatures') continue;
+    const ranges: Elision[] = [];
+    for (let k = 0; k < flat.length; k += 2) ranges.push({ start: flat[k]!, end: flat[k + 1]! });
+    elisions.set(i, ranges);
+  }
   return { level, tokens, total, rank, reason, elisions, mapDepth: depth };
 }

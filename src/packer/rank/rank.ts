@@ -26,8 +26,8 @@ export interface RankInput {
 export interface Ranking {
   /** Per file, higher = more relevant; deterministic. */
   score: number[];
-  /** Per file, a short human reason. */
-  reason: string[];
+  /** A short human reason for file i's score (made on demand: most of a large repository's are never read). */
+  reason(i: number): string;
   /** Files the question names by path, file name or a symbol they declare, best first. */
   named: number[];
 }
@@ -162,20 +162,21 @@ function rankWithoutQuestion(
   const n = input.paths.length;
   const entries = entryPoints(input.paths);
   const score: number[] = [];
-  const reason: string[] = [];
   for (let i = 0; i < n; i++) {
-    const entry: EntryKind | undefined = entries.get(i);
+    const entry = entries.get(i);
     const boost = entry === 'root' ? ROOT_ENTRY_BOOST : entry === 'package' ? PACKAGE_ENTRY_BOOST : 0;
-    const generated = isGenerated(input.paths[i]!);
-    score.push((central.norm[i]! + boost) * (tests[i] ? TEST_FACTOR : 1) * (generated ? GENERATED_FACTOR : 1));
+    score.push((central.norm[i]! + boost) * (tests[i] ? TEST_FACTOR : 1) * (isGenerated(input.paths[i]!) ? GENERATED_FACTOR : 1));
+  }
+  const reason = (i: number): string => {
+    const entry: EntryKind | undefined = entries.get(i);
     const parts: string[] = [];
     if (entry) parts.push(entry === 'root' ? 'entry point of the repository' : 'entry point of a package');
     const importers = walk.importedBy[i]!;
     parts.push(importers > 0 ? `imported by ${importers} file${importers === 1 ? '' : 's'} (pagerank ${round(central.relative[i]!)}× average)` : 'imported by no file');
     if (tests[i]) parts.push('test, fixture or example');
-    if (generated) parts.push('generated');
-    reason.push(parts.join('; '));
-  }
+    if (isGenerated(input.paths[i]!)) parts.push('generated');
+    return parts.join('; ');
+  };
   return { score, reason, named: [] };
 }
 
@@ -200,16 +201,17 @@ function rankForQuestion(
   const topGraph = maxOf(graph);
 
   const score: number[] = [];
-  const reason: string[] = [];
   for (let i = 0; i < n; i++) {
     const lex = topLexical > 0 ? lexical[i]! / topLexical : 0;
     const near = topGraph > 0 ? graph[i]! / topGraph : 0;
-    const prose = isProse(input.paths[i]!);
-    const factor = (tests[i] ? TEST_FACTOR_WITH_QUESTION : 1) * (prose ? PROSE_FACTOR_WITH_QUESTION : 1) * (index.generated(i) ? GENERATED_FACTOR : 1);
-    let value = factor * (LEXICAL_WEIGHT * lex + GRAPH_WEIGHT * near + CENTRALITY_WEIGHT * central.norm[i]!);
+    const factor = (tests[i] ? TEST_FACTOR_WITH_QUESTION : 1) * (isProse(input.paths[i]!) ? PROSE_FACTOR_WITH_QUESTION : 1) * (index.generated(i) ? GENERATED_FACTOR : 1);
+    const value = factor * (LEXICAL_WEIGHT * lex + GRAPH_WEIGHT * near + CENTRALITY_WEIGHT * central.norm[i]!);
+    score.push(named.has(i) ? value + NAMED_BONUS : value);
+  }
+  const reason = (i: number): string => {
     const parts: string[] = [];
     const why = named.get(i);
-    if (why !== undefined) { value += NAMED_BONUS; parts.push(why); }
+    if (why !== undefined) parts.push(why);
     const match = matches.get(i);
     if (match) parts.push(`question terms: ${match.words.join(', ')} (bm25 ${round(match.score)})`);
     const rowStart = walk.start[i]!;
@@ -223,11 +225,10 @@ function rankForQuestion(
     if (imports > 0) parts.push(`imports ${imports} matching file${imports === 1 ? '' : 's'}`);
     if (parts.length === 0) parts.push(`no question terms; pagerank ${round(central.relative[i]!)}× average`);
     if (tests[i]) parts.push('test, fixture or example');
-    if (prose) parts.push('documentation');
+    if (isProse(input.paths[i]!)) parts.push('documentation');
     if (index.generated(i)) parts.push('generated');
-    score.push(value);
-    reason.push(parts.join('; '));
-  }
+    return parts.join('; ');
+  };
   const namedList = [...named.keys()].sort((a, b) => score[b]! - score[a]! || a - b);
   return { score, reason, named: namedList };
 }
