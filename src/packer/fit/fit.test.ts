@@ -3,9 +3,13 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fitToBudget, type FitInput } from './fit.js';
 
+/** Scores follow the ranking unless given: the best-ranked file scores `files.length`, the last 1. */
 function input(overrides: Partial<FitInput> & Pick<FitInput, 'files' | 'budget'>): FitInput {
+  const ranked = overrides.ranked ?? overrides.files.map((_, i) => i);
+  const score: number[] = [];
+  ranked.forEach((i, k) => (score[i] = ranked.length - k));
   return {
-    fixed: 10, mapFrame: 4, ranked: overrides.files.map((_, i) => i), named: new Set(),
+    fixed: 10, mapFrame: 4, ranked, score, named: new Set(),
     signatures: (i) => Math.ceil(overrides.files[i]!.full / 4), ...overrides,
   };
 }
@@ -58,4 +62,15 @@ test('the bound always holds and the budget is used well', () => {
       assert.ok(total <= budget);
     },
   ), { numRuns: 300 });
+});
+
+test('the first pass weighs relevance against size: several smaller good matches before one large slightly better one', () => {
+  // File 0 is ranked first and takes most of the budget; files 1–6 score a little less and are an eighth of its size.
+  const files = [{ full: 500, mapLine: 3 }, ...Array.from({ length: 6 }, () => ({ full: 60, mapLine: 3 }))];
+  const close = fitToBudget(input({ budget: 720, files, score: [1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], signatures: () => undefined }));
+  assert.deepEqual(close.level, ['omitted', 'full', 'full', 'full', 'full', 'full', 'full']);
+  assert.match(close.reason(1), /^rank 2 of 7: fits in full$/);
+  // A clearly better large match still comes first, and the room left takes what it can.
+  const clear = fitToBudget(input({ budget: 720, files, score: [1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], signatures: () => undefined }));
+  assert.deepEqual(clear.level, ['full', 'full', 'full', 'full', 'omitted', 'omitted', 'omitted']);
 });

@@ -137,7 +137,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   // frees is filled afterwards.
   const fitInput = {
     budget: input.budget, fixed: input.fixedTokens, mapFrame: reserved,
-    files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, named: new Set(ranking.named), signatures,
+    files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, score: ranking.score, named: new Set(ranking.named), signatures,
   };
   const withParser = async <T>(run: () => T): Promise<T> => {
     try {
