@@ -297,7 +297,6 @@ function readCandidate(
   root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean,
   reuse: ReadHooks['reuse'],
 ): ReadResult {
-  const abs = join(root, path);
   if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
   const blob = typeof kind === 'object' ? kind.blob : undefined;
   if (blob && reuse) {
@@ -306,6 +305,7 @@ function readCandidate(
     const known = reuse(path, stamp);
     if (known) return knownResult(root, path, known, stamp);
   }
+  const abs = join(root, path); // not before: a warm pack finds most files known by their git blob alone
   if (kind === 'unknown' || (reuse && !blob)) {
     let info;
     try {
@@ -363,11 +363,10 @@ function readCandidate(
 
 function knownResult(root: string, path: string, known: KnownFile, stamp: FileStamp): ReadResult {
   if ('reason' in known) return { path, reason: known.reason, stamp };
-  const abs = join(root, path);
   return {
     path, bytes: known.bytes, lines: known.lines, stamp, key: known.key, block: known.block,
     get text() {
-      return readFileText(abs);
+      return readFileText(join(root, path));
     },
   };
 }

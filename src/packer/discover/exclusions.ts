@@ -14,6 +14,11 @@ const BUILD_DIRS = new Set([
 
 const VENDOR_DIRS = new Set(['vendor', 'vendored', 'third_party', 'third-party', 'thirdparty', '3rdparty']);
 
+const escape = (name: string): string => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A folder of BUILD_DIRS (exact case) or VENDOR_DIRS (any case) anywhere above the file. */
+const BUILD_DIR = new RegExp(`(?:^|/)(${[...BUILD_DIRS].map(escape).join('|')})/`);
+const VENDOR_DIR = new RegExp(`(?:^|/)(?:${[...VENDOR_DIRS].map(escape).join('|')})/`, 'i');
+
 const BINARY_EXTENSIONS = new Set([
   'png', 'jpg', 'jpeg', 'gif', 'bmp', 'ico', 'icns', 'webp', 'avif', 'tif', 'tiff', 'psd', 'heic',
   'mp3', 'mp4', 'wav', 'ogg', 'flac', 'm4a', 'webm', 'mov', 'avi', 'mkv',
@@ -26,13 +31,14 @@ const BINARY_EXTENSIONS = new Set([
 
 /** Why `path` is left out before reading it, or undefined when it is a candidate. */
 export function defaultExclusion(path: string): string | undefined {
-  const parts = path.split('/');
-  const base = parts[parts.length - 1]!.toLowerCase();
-  for (let i = 0; i < parts.length - 1; i++) {
-    const dir = parts[i]!;
-    if (BUILD_DIRS.has(dir)) return dir === 'node_modules' || dir === 'bower_components' ? 'dependencies' : 'build output';
-    if (VENDOR_DIRS.has(dir.toLowerCase())) return 'vendored';
+  // The outermost excluded folder decides; most paths have none, and two regexes tell without splitting the path.
+  const build = BUILD_DIR.exec(path);
+  const vendor = VENDOR_DIR.exec(path);
+  if (build && (!vendor || build.index <= vendor.index)) {
+    return build[1] === 'node_modules' || build[1] === 'bower_components' ? 'dependencies' : 'build output';
   }
+  if (vendor) return 'vendored';
+  const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
   if (LOCK_FILES.has(base)) return 'lock file';
   if (/\.min\.(js|mjs|cjs|css)$/.test(base) || /[.-]bundle\.min\./.test(base)) return 'minified';
   if (/\.(map)$/.test(base)) return 'build output';
