@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RepositoryConversation } from '../src/packer/conversation.js';
@@ -72,6 +72,23 @@ test('a fitted pack is the same from a cold cache, a warm one (cached lexical in
   const o200kNone = await pack(corpusDir('node-express'), { ...options, tokenizer: 'o200k', cacheDir: null });
   assert.equal(o200k.prompt, o200kNone.prompt);
   assert.equal(JSON.stringify(o200k.manifest), JSON.stringify(o200kNone.manifest));
+});
+
+test('once two questions were asked, asking either again (with a whole pack between) writes nothing to the cache', async () => {
+  // django at 32K: the list of files not shown counts folders, and each question counts other ones.
+  const cacheDir = fresh();
+  const django = corpusDir('python-django');
+  const ask = (question: string) => pack(django, { budget: 32_000, question, cacheDir });
+  const first = await ask('how are query strings parsed?');
+  await ask('where are cookies signed?');
+  await pack(django, { cacheDir });
+  const files = readdirSync(join(cacheDir, 'repos')).map((f) => join(cacheDir, 'repos', f));
+  const stamps = () => files.map((f) => statSync(f).mtimeMs).join();
+  const before = stamps();
+  const again = await ask('how are query strings parsed?');
+  await ask('where are cookies signed?');
+  assert.equal(stamps(), before, 'the cache files were written again');
+  assert.equal(again.prompt, first.prompt);
 });
 
 test('a conversation keeps its first pack for follow-up questions unless asked to re-pack', async () => {

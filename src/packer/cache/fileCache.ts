@@ -9,6 +9,8 @@ import type { FileFacts, LanguageId } from '../types.js';
 
 /** Bump when extraction or rendering changes, so old entries are not trusted. */
 export const CACHE_VERSION = 5;
+/** Token counts of prompt pieces kept in the cache at most (a line of the list of files not shown is one). */
+const MAX_COUNTS = 200_000;
 
 /** A file modified this close to the snapshot's save may have changed within the same clock tick: re-read it. */
 const RACY_MS = 2000;
@@ -211,6 +213,22 @@ export class FileCache {
     return n;
   }
 
+  /**
+   * The counts to save: this pack's, then earlier ones up to MAX_COUNTS. Earlier ones are kept because each question
+   * lists other files as not shown; dropping them would make the next question count (and save) them again.
+   */
+  private keptCounts(): Record<string, number> {
+    const kept = Object.fromEntries(this.counts);
+    let room = MAX_COUNTS - this.counts.size;
+    for (const [key, n] of this.loadedCounts) {
+      if (room <= 0) break;
+      if (this.counts.has(key)) continue;
+      kept[key] = n;
+      room--;
+    }
+    return kept;
+  }
+
   storeCount(tokenizerId: string, text: string, tokens: number): void {
     this.counts.set(countKey(tokenizerId, text), tokens);
     this.changed = true;
@@ -250,7 +268,7 @@ export class FileCache {
     }
     for (const skip of skipped) if (skip.stamp) snapshot.files[skip.path] = [...stampRow(skip.stamp), skip.reason];
     const shape: CacheFileShape = {
-      version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: Object.fromEntries(this.counts), snapshot, graph: this.graph,
+      version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: this.keptCounts(), snapshot, graph: this.graph,
     };
     await mkdir(join(this.file, '..'), { recursive: true });
     await writeOutputs([{ path: this.blocksFile, data: blocks }, { path: this.file, data: JSON.stringify(shape) }]);
