@@ -159,11 +159,13 @@ async function packWith(
   const fullTokens = analysed.map((file) => file.tokens ?? tokenizer.load().count(file.block?.toString('utf8') ?? render(file)));
   const fixedTokens = tokenizer.additive ? cache.cachedCount(tokenizer.id, header)! + cache.cachedCount(tokenizer.id, footer)! : 0;
   const wholeTokens = fixedTokens + fullTokens.reduce((sum, n) => sum + n, 0);
+  const depthName = `map depth|${tokenizer.id}|${settings.format}|${settings.lineNumbers}|${budget}|${digest}`;
   // A repository that fits is packed whole, whatever the question: the prompt then never depends on it.
   const fit = budget !== undefined && (!tokenizer.additive || wholeTokens > budget)
     ? await fitRepository({
       analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal,
       lexicalCache: cache.lexicalCache(digest), signatureCache: signatureCache(cache, analysed, settings, tokenizer),
+      mapDepthCache: { get: () => cache.cachedValue(depthName), set: (depth) => cache.storeValue(depthName, depth) },
       countPiece: (text) => {
         const cached = cache.cachedCount(tokenizer.id, text);
         if (cached !== undefined) return cached;

@@ -229,6 +229,15 @@ export class FileCache {
     return kept;
   }
 
+  /** A number derived from a pack's files and settings (named by them), kept and dropped with the counts. */
+  cachedValue(name: string): number | undefined {
+    return this.cachedCount('value', name);
+  }
+
+  storeValue(name: string, value: number): void {
+    this.storeCount('value', name, value);
+  }
+
   storeCount(tokenizerId: string, text: string, tokens: number): void {
     this.counts.set(countKey(tokenizerId, text), tokens);
     this.changed = true;

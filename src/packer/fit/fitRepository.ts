@@ -32,6 +32,11 @@ export interface FitRepositoryInput {
   lexicalCache?: LexicalIndexCache;
   /** Each file's signatures view (elided lines and tokens) from earlier packs: parsing is the costly part of fitting. */
   signatureCache?: SignatureCache;
+  /**
+   * The depth of the list of files not shown found by an earlier pack of these exact files at this budget and these
+   * settings: it depends on every path but not on the question, and finding it costs the list at several depths.
+   */
+  mapDepthCache?: { get(): number | undefined; set(depth: number): void };
   /** Tokens of a small prompt piece (a line of the list of omitted files), from a cache of counts when there is one. */
   countPiece?: (text: string) => number;
 }
@@ -98,8 +103,9 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   // A deeper listing never costs less, so a binary search finds it.
   const mapLimit = input.budget * MAP_SHARE;
   const costAtDepth = new Map<number, number>(); // of every path, by depth (the search's last probe is the answer)
-  let depth = 0;
-  for (let low = 1, high = maxDepth(paths); low <= high;) {
+  const known = input.mapDepthCache?.get();
+  let depth = known ?? 0;
+  for (let low = 1, high = known === undefined ? maxDepth(paths) : 0; low <= high;) {
     const middle = (low + high) >> 1;
     const cost = mapCost(paths, middle, mapLimit);
     costAtDepth.set(middle, cost);
@@ -111,6 +117,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     }
   }
   const reserved = costAtDepth.get(depth) ?? mapCost(paths, depth);
+  if (known === undefined) input.mapDepthCache?.set(depth);
 
   const elided = new Map<number, readonly number[]>();
   const signatureTokens = new Map<number, number | undefined>();
