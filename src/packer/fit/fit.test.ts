@@ -22,7 +22,7 @@ test('everything fits: all full, no map', () => {
 
 test('the best-ranked files come in full, the next as signatures, the rest are listed', () => {
   const files = Array.from({ length: 6 }, () => ({ full: 400, mapLine: 5 }));
-  // 14 fixed and map frame + 30 of map lines; one whole file fits three quarters of 700; two more as signatures (100 each).
+  // 14 fixed and map frame + 30 of map lines; one whole file fits nine tenths of 700; two more as signatures (100 each).
   const r = fitToBudget(input({ budget: 700, files, ranked: [5, 4, 3, 2, 1, 0] }));
   assert.deepEqual(r.level, ['omitted', 'omitted', 'omitted', 'signatures', 'signatures', 'full']);
   assert.equal(r.total, 10 + 4 + 3 * 5 + 100 + 100 + 400);
