@@ -293,8 +293,11 @@ describe('the lexical index (typed arrays, one binary buffer)', () => {
 
   it('survives its binary form, refuses damaged bytes, and finds declared names', () => {
     const paths = Object.keys(SMALL).sort();
-    const index = LexicalIndex.build({ paths, text: (i) => SMALL[paths[i]!]! });
+    const centrality = Float64Array.from(paths, (_, i) => i / 10);
+    const index = LexicalIndex.build({ paths, text: (i) => SMALL[paths[i]!]! }, centrality);
     const bytes = index.toBytes();
+    assert.deepEqual(LexicalIndex.fromBytes(bytes)!.centrality, centrality);
+    assert.equal(LexicalIndex.fromBytes(LexicalIndex.build({ paths, text: (i) => SMALL[paths[i]!]! }).toBytes())!.centrality, undefined);
     const question = 'retry backoff for the HTTP client';
     const reloaded = LexicalIndex.fromBytes(bytes)!;
     assert.deepEqual(reloaded.search(question, BOOST), index.search(question, BOOST));

@@ -102,7 +102,10 @@ const round = (x: number, digits = 1): string => x.toFixed(digits);
 function centrality(walk: Walk, tests: readonly boolean[]): Centrality {
   // The walk starts at non-test files mostly, so a helper that only tests import does not pass for central.
   const pr = pageRank(walk, tests.map((test) => (test ? TEST_FACTOR : 1)));
-  const relative = pr.map((x) => x * walk.n); // 1 = an average file
+  return centralityOf(pr.map((x) => x * walk.n)); // 1 = an average file
+}
+
+function centralityOf(relative: Float64Array): Centrality {
   const top = Math.log1p(maxOf(relative));
   return { norm: relative.map((x) => (top > 0 ? Math.log1p(x) / top : 0)), relative };
 }
@@ -110,7 +113,7 @@ function centrality(walk: Walk, tests: readonly boolean[]): Centrality {
 /** The repository without a question: what `createRanker` needs. */
 export type RepositoryInput = Omit<RankInput, 'question'>;
 
-/** Ranks one repository for many questions: the walk and centrality are computed once, the BM25 index on the first question. */
+/** Ranks one repository for many questions: the walk is computed once, centrality and the BM25 index when first needed. */
 export interface Ranker {
   rank(question?: string): Ranking;
   /** Plain BM25: MiniSearch's scores over the three fields, without PageRank or any factor (the baseline). */
@@ -120,21 +123,28 @@ export interface Ranker {
 export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache): Ranker {
   const walk = buildWalk(input.imports);
   const tests = input.paths.map(isTestPath);
-  const central = centrality(walk, tests);
+  // The question-free PageRank depends on the same files as the lexical index, so it is kept in the index's cache.
+  let central: Centrality | undefined;
+  const questionFree = (): Centrality => (central ??= centrality(walk, tests));
   let index: LexicalIndex | undefined;
   const lexicalIndex = (): LexicalIndex => {
     if (index) return index;
     const stored = cache?.load();
     const cached = stored && LexicalIndex.fromBytes(stored);
-    if (cached && cached.documentCount === input.paths.length) return (index = cached);
-    index = LexicalIndex.build(input);
+    if (cached && cached.documentCount === input.paths.length) {
+      if (cached.centrality) central ??= centralityOf(cached.centrality);
+      return (index = cached);
+    }
+    index = LexicalIndex.build(input, questionFree().relative);
     cache?.save(index.toBytes());
     return index;
   };
   return {
     rank(question) {
       const asked = question?.trim();
-      return asked ? rankForQuestion(input, lexicalIndex(), asked, walk, central, tests) : rankWithoutQuestion(input, walk, central, tests);
+      if (!asked) return rankWithoutQuestion(input, walk, questionFree(), tests);
+      const lexical = lexicalIndex(); // first: it may bring the question-free PageRank along
+      return rankForQuestion(input, lexical, asked, walk, questionFree(), tests);
     },
     bm25(question) {
       const scores = new Array<number>(input.paths.length).fill(0);
