@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import MiniSearch from 'minisearch';
+import { CancelledError } from '../src/packer/errors.js';
 import { pack } from '../src/packer/pack.js';
 import { declaredNames } from '../src/packer/rank/declarations.js';
 import { findMentions } from '../src/packer/rank/named.js';
@@ -323,5 +324,25 @@ describe('the lexical index (typed arrays, one binary buffer)', () => {
     const index = LexicalIndex.fromBytes(LexicalIndex.build({ paths, text: (i) => texts[i]! }).toBytes())!;
     assert.deepEqual(index.search('smile', BOOST).map((r) => r.id), [1]);
     assert.deepEqual(index.search('here', BOOST).map((r) => r.id), [1]);
+  });
+});
+
+describe('building the lexical index without blocking', () => {
+  const many = Array.from({ length: 2000 }, (_, i) => `src/module_${String(i).padStart(4, '0')}.ts`);
+  const input = { paths: many, text: (i: number) => `export function handler${i}(request) { return retry(request, ${i}); }\n` };
+
+  it('gives the same index as the blocking build, and lets timers run meanwhile', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const index = await LexicalIndex.buildAsync(input);
+    clearInterval(timer);
+    assert.ok(ticks > 0, 'the event loop never ran during the build');
+    assert.deepEqual(index.toBytes(), LexicalIndex.build(input).toBytes());
+  });
+
+  it('stops when cancelled', async () => {
+    const controller = new AbortController();
+    setImmediate(() => controller.abort());
+    await assert.rejects(LexicalIndex.buildAsync(input, undefined, controller.signal), CancelledError);
   });
 });

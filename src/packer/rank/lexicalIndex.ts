@@ -10,6 +10,7 @@
  */
 // MiniSearch: maintained, dependency-free, multi-field BM25+ with per-field boosts and pluggable tokenisation.
 import MiniSearch, { type AsPlainObject, type SearchResult } from 'minisearch';
+import { throwIfCancelled } from '../errors.js';
 import { declaredNames } from './declarations.js';
 import { isGenerated } from './paths.js';
 import { detach, forEachWord, questionTerms, wordTerms } from './terms.js';
@@ -36,6 +37,8 @@ const SEARCH_OPTIONS = {
 const MAGIC = 0x584c524c;
 const FORMAT = 2;
 const HEADER_WORDS = 16;
+/** Files indexed between two turns of the event loop in `buildAsync` (about 20 ms of work). */
+const FILES_PER_STEP = 300;
 
 /**
  * Sorted strings as UTF-8 bytes with offsets: looked up by binary search, nothing decoded but the probes. Terms and
@@ -153,7 +156,30 @@ export class LexicalIndex {
    * stemmed by `wordTerms`. Term frequencies are counted here in typed arrays, not through MiniSearch's `add`,
    * which walks its radix tree once per term occurrence (~1.3 µs each: over 4 s for django's 3.3M occurrences).
    */
-  static build(input: IndexInput, centrality: Float64Array = new Float64Array(0)): LexicalIndex {
+  static build(input: IndexInput, centrality?: Float64Array): LexicalIndex {
+    const steps = LexicalIndex.building(input, centrality);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * `build`, letting the event loop run (and a cancel through) every few hundred files: indexing a large
+   * repository takes seconds, which would otherwise hold up Ctrl-C in the CLI and the whole extension host.
+   */
+  static async buildAsync(input: IndexInput, centrality?: Float64Array, signal?: AbortSignal): Promise<LexicalIndex> {
+    const steps = LexicalIndex.building(input, centrality);
+    for (;;) {
+      throwIfCancelled(signal);
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The indexing, as steps: it yields after every FILES_PER_STEP files. */
+  private static *building(input: IndexInput, centrality: Float64Array = new Float64Array(0)): Generator<void, LexicalIndex> {
     const n = input.paths.length;
     const nameDocs = new Map<string, number[]>();
     // Terms are interned to ids, raw words memoised to their term ids: most words repeat across files.
@@ -197,6 +223,7 @@ export class LexicalIndex {
     };
     const generated = new Uint8Array(n);
     for (let doc = 0; doc < n; doc++) {
+      if (doc > 0 && doc % FILES_PER_STEP === 0) yield;
       const path = input.paths[doc]!;
       let text = input.text(doc);
       if (text.length > MAX_INDEXED_CHARS) text = text.slice(0, MAX_INDEXED_CHARS);

@@ -115,6 +115,11 @@ export type RepositoryInput = Omit<RankInput, 'question'>;
 
 /** Ranks one repository for many questions: the walk is computed once, centrality and the BM25 index when first needed. */
 export interface Ranker {
+  /**
+   * Builds what a question needs (the lexical index, unless cached) letting the event loop run, so a cancel gets
+   * through; `rank` after it does not block. Without it, `rank` builds the index at once.
+   */
+  prepare(signal?: AbortSignal): Promise<void>;
   rank(question?: string): Ranking;
   /** Plain BM25: MiniSearch's scores over the three fields, without PageRank or any factor (the baseline). */
   bm25(question: string): number[];
@@ -127,19 +132,22 @@ export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache):
   let central: Centrality | undefined;
   const questionFree = (): Centrality => (central ??= centrality(walk, tests));
   let index: LexicalIndex | undefined;
-  const lexicalIndex = (): LexicalIndex => {
-    if (index) return index;
+  const cachedIndex = (): LexicalIndex | undefined => {
     const stored = cache?.load();
     const cached = stored && LexicalIndex.fromBytes(stored);
-    if (cached && cached.documentCount === input.paths.length) {
-      if (cached.centrality) central ??= centralityOf(cached.centrality);
-      return (index = cached);
-    }
-    index = LexicalIndex.build(input, questionFree().relative);
-    cache?.save(index.toBytes());
-    return index;
+    if (!cached || cached.documentCount !== input.paths.length) return undefined;
+    if (cached.centrality) central ??= centralityOf(cached.centrality);
+    return cached;
   };
+  const built = (fresh: LexicalIndex): LexicalIndex => {
+    cache?.save(fresh.toBytes());
+    return fresh;
+  };
+  const lexicalIndex = (): LexicalIndex => (index ??= cachedIndex() ?? built(LexicalIndex.build(input, questionFree().relative)));
   return {
+    async prepare(signal) {
+      index ??= cachedIndex() ?? built(await LexicalIndex.buildAsync(input, questionFree().relative, signal));
+    },
     rank(question) {
       const asked = question?.trim();
       if (!asked) return rankWithoutQuestion(input, walk, questionFree(), tests);
@@ -157,6 +165,13 @@ export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache):
 
 export function rankFiles(input: RankInput, cache?: LexicalIndexCache): Ranking {
   return createRanker(input, cache).rank(input.question);
+}
+
+/** `rankFiles` that lets the event loop run while it builds the lexical index, and stops on `signal`. */
+export async function rankFilesAsync(input: RankInput, cache?: LexicalIndexCache, signal?: AbortSignal): Promise<Ranking> {
+  const ranker = createRanker(input, cache);
+  if (input.question?.trim()) await ranker.prepare(signal);
+  return ranker.rank(input.question);
 }
 
 /** File indices best first: by score, ties by path (so the same input always gives the same order). */
