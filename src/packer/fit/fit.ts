@@ -69,14 +69,23 @@ export interface FitResult {
  * bound holds exactly.
  */
 export function fitToBudget(input: FitInput): FitResult {
+  const steps = fitSteps(input);
+  for (let step = steps.next(); ; step = steps.next(input.signatures(step.value))) {
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `fitToBudget` as steps: it yields a file's index when it needs that file's signatures tokens (`undefined`: none)
+ * and takes them as the value of the next step, so a caller may parse files asynchronously in between.
+ */
+export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number, FitResult, number | undefined> {
   const { files, budget } = input;
   const level: FileLevel[] = files.map(() => 'omitted');
   const why = new Map<number, string>();
+  // Asked for only in the signatures pass below; every later use of a file at that level finds it here.
   const sigTokens = new Map<number, number | undefined>();
-  const signatures = (i: number): number | undefined => {
-    if (!sigTokens.has(i)) sigTokens.set(i, input.signatures(i));
-    return sigTokens.get(i);
-  };
+  const signatures = (i: number): number | undefined => sigTokens.get(i);
   let omitted = files.length;
   const minimum = input.fixed + input.mapFrame + files.reduce((sum, f) => sum + f.mapLine, 0);
   if (minimum > budget) {
@@ -114,6 +123,7 @@ export function fitToBudget(input: FitInput): FitResult {
   }
   for (const i of input.ranked) {
     if (level[i] !== 'omitted' || files[i]!.full * MIN_SIGNATURE_SHARE > budget - total) continue;
+    if (!sigTokens.has(i)) sigTokens.set(i, yield i);
     const sig = signatures(i);
     if (sig !== undefined && sig < files[i]!.full && total + cost(i, 'signatures') <= budget) {
       set(i, 'signatures', `${rankText(i)}: ${files[i]!.full} tokens in full did not fit; signatures ${sig}`);

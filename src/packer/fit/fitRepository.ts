@@ -7,11 +7,11 @@ import {
 import { initSignatures, signatureElisions } from '../signatures/signatures.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
 import type { LanguageId } from '../types.js';
-import { fitToBudget } from './fit.js';
+import { fitSteps } from './fit.js';
 import { mapEntries, maxDepth } from './repoMap.js';
 
-/** Thrown (and caught) when fitting meets a file whose signatures are not cached before the grammars are loaded. */
-const NEEDS_PARSER = Symbol('needs the parser');
+/** Files parsed for signatures between two turns of the event loop. */
+const PARSES_PER_TURN = 20;
 
 /** The list of files not shown may take up to a tenth of the budget; deeper directories are then counted, not listed. */
 const MAP_SHARE = 0.1;
@@ -121,14 +121,23 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
 
   const elided = new Map<number, readonly number[]>();
   const signatureTokens = new Map<number, number | undefined>();
-  // The grammars load only when a file's signatures are not cached: fitting runs cache-only first, and again
-  // with the parser ready if it met a file it had to parse (fitting itself takes milliseconds).
+  // A file's signatures view comes from the cache, or is parsed here: the grammars load at the first file not
+  // cached, and every few files parsed the event loop runs (a first fit may parse for seconds; Ctrl-C and the
+  // extension host must not wait for it).
   let parserReady = false;
-  const signatures = (i: number): number | undefined => {
+  let parsed = 0;
+  const signatures = async (i: number): Promise<number | undefined> => {
     if (signatureTokens.has(i)) return signatureTokens.get(i);
     let view = input.signatureCache?.get(i);
     if (view === undefined) {
-      if (!parserReady) throw NEEDS_PARSER;
+      if (!parserReady) {
+        await initSignatures();
+        parserReady = true;
+      }
+      if (++parsed % PARSES_PER_TURN === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        throwIfCancelled(input.signal);
+      }
       const file = analysed[i]!;
       const found = signatureElisions(file.language, file.text);
       view = found && found.length > 0
@@ -142,21 +151,13 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   };
   // The map shrinks as files leave it, so fitting against its all-files size keeps the bound; the room it
   // frees is filled afterwards.
-  const fitInput = {
+  const steps = fitSteps({
     budget: input.budget, fixed: input.fixedTokens, mapFrame: reserved,
-    files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, score: ranking.score, named: new Set(ranking.named), signatures,
-  };
-  const withParser = async <T>(run: () => T): Promise<T> => {
-    try {
-      return run();
-    } catch (error) {
-      if (error !== NEEDS_PARSER) throw error;
-      await initSignatures();
-      parserReady = true;
-      return run();
-    }
-  };
-  const fit = await withParser(() => fitToBudget(fitInput));
+    files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, score: ranking.score, named: new Set(ranking.named),
+  });
+  let step = steps.next();
+  while (!step.done) step = steps.next(await signatures(step.value));
+  const fit = step.value;
   const level = fit.level;
   const blockTokens = (i: number): number => (level[i] === 'full' ? input.fullTokens[i]! : level[i] === 'signatures' ? signatureTokens.get(i)! : 0);
   const omittedPaths = (): string[] => paths.filter((_, i) => level[i] === 'omitted');
@@ -172,7 +173,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       level[i] = 'full';
       upgraded.set(i, `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`);
     } else if (level[i] === 'omitted' && full * 0.05 <= room) {
-      const sig = await withParser(() => signatures(i));
+      const sig = await signatures(i);
       if (sig !== undefined && sig <= room) {
         total += sig;
         level[i] = 'signatures';
