@@ -186,16 +186,21 @@ function normalise(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** The line holding offset `at` of the normalised text. */
-function lineAt(text: FileText, at: number): number {
+/** The index of the last of ascending `starts` at or before `at` (0 when none is). */
+function lastAtOrBefore(starts: readonly number[], at: number): number {
   let lo = 0;
-  let hi = text.starts.length - 1;
+  let hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (text.starts[mid]! <= at) lo = mid;
+    if (starts[mid]! <= at) lo = mid;
     else hi = mid - 1;
   }
-  return text.lineOf[lo] ?? 1;
+  return lo;
+}
+
+/** The line holding offset `at` of the normalised text. */
+function lineAt(text: FileText, at: number): number {
+  return text.lineOf[lastAtOrBefore(text.starts, at)] ?? 1;
 }
 
 /**
@@ -352,14 +357,7 @@ class AnswerQuotes {
   }
 
   private lineAt(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtOrBefore(this.lineStarts, offset);
   }
 }
 
