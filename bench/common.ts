@@ -176,3 +176,8 @@ export function median(values: number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+export const okRuns = (runs: RunResult[]): RunResult[] => runs.filter((r) => r.ok);
+export const medianSeconds = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.seconds));
+export const medianCpu = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.cpuSeconds));
+export const medianMiB = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.maxRssKiB / 1024));

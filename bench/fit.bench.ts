@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_DIR, checkGnuTime, fail, fetchCorpus, median, ROOT, snapshotBuild, timed, untimed, type Command, type RunResult } from './common.js';
+import { BENCH_DIR, checkGnuTime, fail, fetchCorpus, medianCpu, medianSeconds, okRuns, ROOT, snapshotBuild, timed, untimed, type Command, type RunResult } from './common.js';
 
 const GOAL = 1.2;
 
@@ -39,9 +39,7 @@ function questionsOf(repo: string): string[] {
   return asked;
 }
 
-const seconds = (runs: RunResult[]): number => median(runs.filter((r) => r.ok).map((r) => r.seconds));
-const cpu = (runs: RunResult[]): number => median(runs.filter((r) => r.ok).map((r) => r.cpuSeconds));
-const mib = (runs: RunResult[]): number => Math.max(...runs.filter((r) => r.ok).map((r) => r.maxRssKiB / 1024));
+const mib = (runs: RunResult[]): number => Math.max(...okRuns(runs).map((r) => r.maxRssKiB / 1024));
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -75,8 +73,8 @@ async function main(): Promise<void> {
     for (const budget of options.budgets) {
       const runs = fitted.get(budget)!;
       const row = {
-        repo, budget, wholeSeconds: seconds(whole), fittedSeconds: seconds(runs), ratio: seconds(runs) / seconds(whole),
-        wholeCpu: cpu(whole), fittedCpu: cpu(runs), cpuRatio: cpu(runs) / cpu(whole), wholeMiB: mib(whole), fittedMiB: mib(runs),
+        repo, budget, wholeSeconds: medianSeconds(whole), fittedSeconds: medianSeconds(runs), ratio: medianSeconds(runs) / medianSeconds(whole),
+        wholeCpu: medianCpu(whole), fittedCpu: medianCpu(runs), cpuRatio: medianCpu(runs) / medianCpu(whole), wholeMiB: mib(whole), fittedMiB: mib(runs),
         firstFittedSeconds: budget === options.budgets[0] ? first.seconds : undefined, runs,
       };
       rows.push(row);

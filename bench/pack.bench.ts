@@ -12,7 +12,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_DIR, checkGnuTime, fail, fetchCorpus, median, ROOT, sh, snapshotBuild, timed, untimed, type Command, type RunResult } from './common.js';
+import { BENCH_DIR, checkGnuTime, fail, fetchCorpus, medianCpu, medianMiB, medianSeconds, okRuns, ROOT, sh, snapshotBuild, timed, untimed, type Command, type RunResult } from './common.js';
 
 const DEFAULT_REPOS = ['node-express', 'python-django', 'node-babel7'];
 const GOALS = { coldSpeedup: 3, warmSpeedup: 10, memoryRatio: 0.5 };
@@ -133,10 +133,6 @@ function treeSize(dir: string): { files: number; bytes: number } {
 
 // ---- measuring --------------------------------------------------------------------------------------------------
 
-const okRuns = (runs: RunResult[]): RunResult[] => runs.filter((r) => r.ok);
-const medianSeconds = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.seconds));
-const medianCpu = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.cpuSeconds));
-const medianMiB = (runs: RunResult[]): number => median(okRuns(runs).map((r) => r.maxRssKiB / 1024));
 const peakMiB = (s: ToolStats): number => {
   const all = okRuns([...s.cold, ...s.warm]).map((r) => r.maxRssKiB / 1024);
   return all.length ? Math.max(...all) : NaN;
