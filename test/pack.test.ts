@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { countTokens as cl100kLibraryCount } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens as o200kLibraryCount } from 'gpt-tokenizer/encoding/o200k_base';
 import { backwardEdges } from '../src/packer/manifest.js';
 import { pack } from '../src/packer/pack.js';
 import { LINE_NUMBER_MODES, PROMPT_FORMATS } from '../src/packer/render/render.js';
@@ -19,6 +21,11 @@ test('totalTokens is the count of the whole rendered prompt, in every format, li
       for (const lineNumbers of LINE_NUMBER_MODES) {
         const { prompt, manifest } = await pack(express, { tokenizer, format, lineNumbers, cacheDir: null });
         assert.equal(manifest.totalTokens, counter.count(prompt), `${tokenizer} ${format} ${lineNumbers}`);
+        if (format === 'xml') {
+          // The BPE library's own whole-text count (special-token text counted as text, as ours does).
+          const library = tokenizer === 'cl100k' ? cl100kLibraryCount : o200kLibraryCount;
+          assert.equal(manifest.totalTokens, library(prompt, { disallowedSpecial: new Set() }), `library count, ${tokenizer} ${lineNumbers}`);
+        }
         assert.equal(manifest.tokenizer, `${tokenizer}_base`);
       }
     }
