@@ -41,10 +41,11 @@ const LINE_SAFE_PATTERNS = new Set([
   "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
 ]);
 
+const NO_SPECIAL = new Set<string>();
+
 /**
- * Counts `text` as the library's `countNative` does with no special tokens allowed (pre-tokens by
- * `split`; one token for a pre-token in the vocabulary, else the length of its byte-pair merge),
- * with each pre-token's count remembered.
+ * Counts `text` as the library's `countNative` does with no special tokens allowed (the sum of the
+ * counts of its pre-tokens by `split`), with each pre-token's count remembered.
  */
 function preTokenCounter(core: BytePairEncodingCore, split: RegExp): (text: string) => number {
   const pattern = new RegExp(split.source, split.flags.includes('g') ? split.flags : split.flags + 'g');
@@ -54,12 +55,15 @@ function preTokenCounter(core: BytePairEncodingCore, split: RegExp): (text: stri
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const piece = match[0];
-      let n = counts.get(piece);
-      if (n === undefined) {
-        n = core.getBpeRankFromString(piece) !== undefined ? 1 : core.bytePairEncode(piece).length;
-        if (counts.size >= PIECE_CACHE_SIZE) counts = new Map();
-        counts.set(piece, n);
+      const known = counts.get(piece);
+      if (known !== undefined) {
+        total += known;
+        continue;
       }
+      // A pre-token split again is itself (the patterns' lookaheads only end whitespace runs).
+      const n = core.countNative(piece, NO_SPECIAL);
+      if (counts.size >= PIECE_CACHE_SIZE) counts = new Map();
+      counts.set(piece, n);
       total += n;
     }
     return total;
