@@ -65,7 +65,7 @@ test('a fitted pack is the same from a cold cache, a warm one (cached lexical in
   }
   // The signatures views are cached per file (elided lines; tokens per tokenizer): another tokenizer reuses the
   // elided lines, counts anew, and still gives what a pack without cache gives.
-  const stored = readdirSync(join(cacheDir, 'repos')).filter((f) => f.endsWith('.json') && !f.endsWith('.lexical.json'));
+  const stored = readdirSync(join(cacheDir, 'repos')).filter((f) => f.endsWith('.entries.json'));
   const entries = Object.values((JSON.parse(readFileSync(join(cacheDir, 'repos', stored[0]!), 'utf8')) as { entries: Record<string, { elisions?: number[] }> }).entries);
   assert.ok(entries.filter((e) => e.elisions && e.elisions.length > 0).length >= cold.manifest.files.filter((f) => f.level === 'signatures').length);
   const o200k = await pack(corpusDir('node-express'), { ...options, tokenizer: 'o200k', cacheDir });

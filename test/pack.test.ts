@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { countTokens as cl100kLibraryCount } from 'gpt-tokenizer/encoding/cl100k_base';
@@ -110,6 +110,28 @@ test('the cache redoes only what changed after a one-file edit', async () => {
   const utils = edited.manifest.files.find((f) => f.path === 'lib/utils.js')!;
   assert.deepEqual(utils.imports, ['lib/request.js']);
   assert.equal(edited.manifest.totalTokens, loadTokenCounter('cl100k').count(edited.prompt));
+});
+
+test('a warm pack of unchanged files needs only the snapshot; a lost entries file costs time, never correctness', async () => {
+  const root = fresh();
+  const cacheDir = fresh();
+  gitCopyOf(express, root);
+  const cold = await pack(root, { cacheDir });
+  const repos = join(cacheDir, 'repos');
+  const entriesFile = readdirSync(repos).find((f) => f.endsWith('.entries.json'))!;
+  rmSync(join(repos, entriesFile));
+  const warm = await pack(root, { cacheDir });
+  assert.equal(warm.analysedFiles, 0, 'every file was known from the snapshot');
+  assert.equal(warm.prompt, cold.prompt);
+  assert.ok(!existsSync(join(repos, entriesFile)), 'an unchanged warm pack writes nothing');
+  // An edit changes the graph: every file's imports are resolved again, those of unchanged files extracted anew.
+  writeFileSync(join(root, 'lib/utils.js'), 'module.exports = require("./request");\n');
+  const edited = await pack(root, { cacheDir });
+  const none = await pack(root, { cacheDir: null });
+  assert.equal(edited.prompt, none.prompt);
+  assert.equal(JSON.stringify(edited.manifest), JSON.stringify(none.manifest));
+  assert.ok(readdirSync(repos).some((f) => f.endsWith('.entries.json')), 'the entries are written again');
+  assert.equal((await pack(root, { cacheDir })).analysedFiles, 0);
 });
 
 test('a warm pack sees every kind of change git and the file system can report', async () => {

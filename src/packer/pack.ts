@@ -213,7 +213,7 @@ async function packWith(
   // Once a file's block is stored, its text is not needed to write the prompt (signatures are rendered from it):
   // let it go (tens of MB on a large repository).
   const keepText = new Set(shown.filter((i) => level(i) === 'signatures').map((i) => analysed[i]!));
-  stored = await cache.save(analysed, discovery.skipped, (file) => {
+  stored = await cache.save(analysed, discovery.skipped, analyser.blockKey, (file) => {
     const block = Buffer.from(render(file), 'utf8');
     if (!keepText.has(file)) forgetText(file, discovery.root);
     return block;

@@ -3,6 +3,7 @@ import type { SourceFile } from '../discover/discover.js';
 import { throwIfCancelled } from '../errors.js';
 import type { RenderSettings } from '../render/render.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
+import { extractFacts } from '../imports/index.js';
 import type { FileFacts, LanguageId } from '../types.js';
 import { runAnalyseJob, type AnalyseJob, type AnalyseResult } from './job.js';
 import { AnalysisPool } from './pool.js';
@@ -45,6 +46,8 @@ export class Analyser {
   private readonly files: SourceFile[] = [];
   private readonly keys: string[] = [];
   private readonly results: (AnalyseResult | undefined)[] = [];
+  /** Files the cache's snapshot answers for: their language and block tokens (their facts are read if asked). */
+  private readonly known: ({ language: LanguageId; tokens: number } | undefined)[] = [];
   private pending: { index: number; job: AnalyseJob }[] = [];
   private pendingChars = 0;
   private missChars = 0;
@@ -64,6 +67,12 @@ export class Analyser {
     this.files.push(file);
     const key = file.key ?? fileKey(file.path, file.text);
     this.keys.push(key);
+    const known = file.key !== undefined && this.options.tokenizer.additive ? this.options.cache.known(key, this.blockKey) : undefined;
+    if (known) {
+      this.known[index] = known;
+      this.progress(1, 0);
+      return;
+    }
     const entry = this.options.cache.get(key);
     const facts = !entry?.facts;
     const tokens = this.options.tokenizer.additive && entry?.tokens[this.blockKey] === undefined;
@@ -120,6 +129,8 @@ export class Analyser {
     const { cache, tokenizer } = this.options;
     const files = this.files.map((file, i): AnalysedFile => {
       const key = this.keys[i]!;
+      const known = this.known[i];
+      if (known) return knownFile(file, key, known, cache);
       const cached = cache.get(key);
       const result = this.results[i];
       let entry = cached!;
@@ -165,4 +176,19 @@ export class Analyser {
     this.tokens += tokens;
     this.options.onProgress?.(this.done, this.tokens);
   }
+}
+
+/**
+ * A file the snapshot answers for, extended in place. Its imports are needed only when the set of files
+ * changed (the resolved graph is cached otherwise), so they come from the entries file when first asked;
+ * if that file lacks them (damaged, or left by a crash), they are extracted from the text again.
+ */
+function knownFile(file: SourceFile, key: string, known: { language: LanguageId; tokens: number }, cache: FileCache): AnalysedFile {
+  let facts: FileFacts | undefined;
+  return Object.defineProperties(Object.assign(file, { key, language: known.language, tokens: known.tokens }), {
+    facts: {
+      get: () => (facts ??= cache.get(key)?.facts ?? extractFacts(known.language, file.text, file.path)),
+      enumerable: true, configurable: true,
+    },
+  }) as AnalysedFile;
 }

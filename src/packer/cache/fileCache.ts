@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -8,7 +8,7 @@ import { writeOutputs } from '../output/writeOutputs.js';
 import type { FileFacts, LanguageId } from '../types.js';
 
 /** Bump when extraction or rendering changes, so old entries are not trusted. */
-export const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 /** Token counts of prompt pieces kept in the cache at most (a line of the list of files not shown is one). */
 const MAX_COUNTS = 200_000;
 
@@ -25,27 +25,142 @@ export interface CachedFile {
 }
 
 /**
- * What the last pack knew of a file, with the stamp that proves it unchanged, as a compact row (tens of
- * thousands of them load on every pack): a packed file's key, lines, size and where its rendered block
- * sits in the block store; or why the file was skipped.
+ * What the last pack knew of each file, as columns (tens of thousands of rows load on every pack; parsing
+ * one object per file took 30 ms of a warm pack of babel): `\0`-joined strings per row, and nine numbers per
+ * row as one base64 Float64Array: size, mtimeMs, ctimeMs, ino (the stamp; a git blob id replaces them), then
+ * for a packed file its lines, bytes, where its rendered block sits in the block store, and the tokens of
+ * that block (-1 unknown); for a skipped file, -1s and a reason.
  */
-type SnapshotRow =
-  | [size: number, mtimeMs: number, ctimeMs: number, ino: number, blob: string, key: string, lines: number, bytes: number, offset: number, length: number]
-  | [size: number, mtimeMs: number, ctimeMs: number, ino: number, blob: string, reason: string];
+interface SnapshotShape {
+  savedAt: number;
+  /** Rendering settings of the stored blocks. */
+  render: string;
+  /** The block key (tokenizer and rendering) the token column counts. */
+  tokensKey: string;
+  paths: string;
+  blobs: string;
+  keys: string;
+  languages: string;
+  reasons: string;
+  numbers: string;
+}
 
-function stampRow(stamp: FileStamp): [number, number, number, number, string] {
-  return [stamp.size, stamp.mtimeMs, stamp.ctimeMs, stamp.ino, stamp.blob ?? ''];
+const COLUMNS = 9;
+
+/** The snapshot's columns as loaded, with a row per path made on first lookup. */
+class Snapshot {
+  readonly paths: string[];
+  private readonly blobs: string[];
+  private readonly keys: string[];
+  private readonly languages: string[];
+  private readonly reasons: string[];
+  private readonly numbers: Float64Array;
+  private rows: Map<string, number> | undefined;
+
+  constructor(readonly shape: SnapshotShape) {
+    this.paths = shape.paths === '' ? [] : shape.paths.split('\0');
+    const column = (text: string): string[] => (this.paths.length === 0 ? [] : text.split('\0'));
+    this.blobs = column(shape.blobs);
+    this.keys = column(shape.keys);
+    this.languages = column(shape.languages);
+    this.reasons = column(shape.reasons);
+    const bytes = Buffer.from(shape.numbers, 'base64');
+    this.numbers = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const n = this.paths.length;
+    if ([this.blobs, this.keys, this.languages, this.reasons].some((c) => c.length !== n) || this.numbers.length !== n * COLUMNS) {
+      throw new Error('damaged snapshot');
+    }
+  }
+
+  row(path: string): number | undefined {
+    if (!this.rows) {
+      this.rows = new Map();
+      this.paths.forEach((p, i) => this.rows!.set(p, i));
+    }
+    return this.rows.get(path);
+  }
+
+  /** A git blob id settles it; otherwise every stat field must match, and the file must not be racily new. */
+  sameVersion(row: number, stamp: FileStamp): boolean {
+    const blob = this.blobs[row]!;
+    if (stamp.blob || blob) return stamp.blob === blob;
+    const n = this.numbers;
+    const at = row * COLUMNS;
+    const savedAt = this.shape.savedAt;
+    return n[at] === stamp.size && n[at + 1] === stamp.mtimeMs && n[at + 2] === stamp.ctimeMs && n[at + 3] === stamp.ino
+      && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
+  }
+
+  known(row: number): { reason: string } | { key: string; lines: number; bytes: number; offset: number; length: number } {
+    const reason = this.reasons[row]!;
+    if (reason) return { reason };
+    const at = row * COLUMNS;
+    const n = this.numbers;
+    return { key: this.keys[row]!, lines: n[at + 4]!, bytes: n[at + 5]!, offset: n[at + 6]!, length: n[at + 7]! };
+  }
+
+  language(row: number): LanguageId {
+    return this.languages[row] as LanguageId;
+  }
+
+  tokens(row: number): number | undefined {
+    const tokens = this.numbers[row * COLUMNS + 8]!;
+    return tokens >= 0 ? tokens : undefined;
+  }
+}
+
+/** Builds the snapshot's columns row by row. */
+class SnapshotWriter {
+  private readonly paths: string[] = [];
+  private readonly blobs: string[] = [];
+  private readonly keys: string[] = [];
+  private readonly languages: string[] = [];
+  private readonly reasons: string[] = [];
+  private readonly numbers: number[] = [];
+
+  add(path: string, stamp: FileStamp, packed: { key: string; language: string; lines: number; bytes: number; offset: number; length: number; tokens?: number } | { reason: string }): void {
+    this.paths.push(path);
+    this.blobs.push(stamp.blob ?? '');
+    this.numbers.push(stamp.size, stamp.mtimeMs, stamp.ctimeMs, stamp.ino);
+    if ('reason' in packed) {
+      this.keys.push('');
+      this.languages.push('');
+      this.reasons.push(packed.reason);
+      this.numbers.push(-1, -1, -1, -1, -1);
+    } else {
+      this.keys.push(packed.key);
+      this.languages.push(packed.language);
+      this.reasons.push('');
+      this.numbers.push(packed.lines, packed.bytes, packed.offset, packed.length, packed.tokens ?? -1);
+    }
+  }
+
+  finish(savedAt: number, render: string, tokensKey: string): SnapshotShape {
+    return {
+      savedAt, render, tokensKey, paths: this.paths.join('\0'), blobs: this.blobs.join('\0'), keys: this.keys.join('\0'),
+      languages: this.languages.join('\0'), reasons: this.reasons.join('\0'),
+      numbers: Buffer.from(new Float64Array(this.numbers).buffer).toString('base64'),
+    };
+  }
 }
 
 interface CacheFileShape {
   version: number;
-  entries: Record<string, CachedFile>;
+  /** Names the entries file written with this one: a pair left mismatched by a crash is not trusted. */
+  entriesId: string;
   /** Token counts of other prompt pieces (repository header and footer), by tokenizer and text hash. */
   counts?: Record<string, number>;
-  /** The files of the last pack by path, with their rendered blocks (for `render`) in the `.blocks` file beside this one. */
-  snapshot?: { savedAt: number; render: string; files: Record<string, SnapshotRow> };
+  /** The files of the last pack, with their rendered blocks (for `render`) in the `.blocks` file beside this one. */
+  snapshot?: SnapshotShape;
   /** The resolved imports of the last pack, valid while every file's path and content (`digest`) is the same. */
   graph?: { digest: string; imports: Record<string, string[]> };
+}
+
+/** The analysis results by content key, in their own file: a warm pack of unchanged files never reads it. */
+interface EntriesFileShape {
+  version: number;
+  entriesId: string;
+  entries: Record<string, CachedFile>;
 }
 
 /** `$LONGREPO_CACHE_DIR`, else `$XDG_CACHE_HOME/longrepo`, else the platform's user cache directory. */
@@ -60,13 +175,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The key of a file's cache entry: its path and its content (the path matters to resolution and rendering). */
 export function fileKey(path: string, text: string): string {
   return createHash('sha1').update(path).update('\0').update(text).digest('base64url');
-}
-
-/** A git blob id settles it; otherwise every stat field must match, and the file must not be racily new. */
-function sameVersion(row: SnapshotRow, stamp: FileStamp, savedAt: number): boolean {
-  if (stamp.blob || row[4]) return stamp.blob === row[4];
-  return row[0] === stamp.size && row[1] === stamp.mtimeMs && row[2] === stamp.ctimeMs && row[3] === stamp.ino
-    && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
 }
 
 /** A short text (a line of the list of files not shown) is its own key, a longer one its hash (base64url: never `=`). */
@@ -87,21 +195,27 @@ export class FileCache {
   private readonly used = new Map<string, CachedFile>();
   private readonly counts = new Map<string, number>();
   private readonly loadedCounts: Map<string, number>;
+  /** Something of the main file (counts, graph) changed; `entriesChanged`: an entry changed. */
   private changed = false;
+  private entriesChanged = false;
   private blocks: Buffer | undefined;
   private reused = 0;
   private lexical: { digest: string; index: Uint8Array } | undefined;
+  /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
+  private loaded: Record<string, CachedFile> | undefined;
+  /** Files this pack knows from the snapshot alone: content key → snapshot row. */
+  private readonly viaSnapshot = new Map<string, number>();
 
   private constructor(
     private readonly file: string | undefined,
-    /** Entries as loaded: a plain object (no copy into a Map; tens of thousands load on every pack). */
-    private readonly loaded: Record<string, CachedFile>,
+    private readonly entriesId: string | undefined,
     loadedCounts: Record<string, number> = {},
-    private readonly snapshot: CacheFileShape['snapshot'] = undefined,
+    private readonly snapshot: Snapshot | undefined = undefined,
     private readonly render = '',
     private graph: CacheFileShape['graph'] = undefined,
   ) {
     this.loadedCounts = new Map(Object.entries(loadedCounts));
+    if (!file) this.loaded = {};
   }
 
   /**
@@ -109,34 +223,55 @@ export class FileCache {
    * `render` names the rendering settings: stored blocks are reused only under the same ones.
    */
   static async open(dir: string | undefined, root: string, render: string): Promise<FileCache> {
-    if (!dir) return new FileCache(undefined, {});
+    if (!dir) return new FileCache(undefined, undefined);
     const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.json');
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheFileShape;
       if (parsed.version === CACHE_VERSION) {
-        return new FileCache(file, parsed.entries, parsed.counts, parsed.snapshot, render, parsed.graph);
+        const snapshot = parsed.snapshot && new Snapshot(parsed.snapshot);
+        return new FileCache(file, parsed.entriesId, parsed.counts, snapshot, render, parsed.graph);
       }
     } catch {
       // no cache yet, or a damaged one: start empty
     }
-    return new FileCache(file, {}, {}, undefined, render);
+    return new FileCache(file, undefined, {}, undefined, render);
   }
 
   private get blocksFile(): string {
     return this.file!.replace(/\.json$/, '.blocks');
   }
 
+  private get entriesFile(): string {
+    return this.file!.replace(/\.json$/, '.entries.json');
+  }
+
+  /** The entries of the last save, read now if not yet. */
+  private entries(): Record<string, CachedFile> {
+    if (this.loaded) return this.loaded;
+    this.loaded = {};
+    if (this.entriesId === undefined) return this.loaded;
+    try {
+      const parsed = JSON.parse(readFileSync(this.entriesFile, 'utf8')) as EntriesFileShape;
+      if (parsed.version === CACHE_VERSION && parsed.entriesId === this.entriesId) this.loaded = parsed.entries;
+    } catch {
+      // none, or damaged: every file not known from the snapshot is analysed again
+    }
+    return this.loaded;
+  }
+
   /** A lookup for discovery when there is a snapshot to reuse, else undefined (then files are read as usual). */
   get reuse(): ((path: string, stamp: FileStamp) => KnownFile | undefined) | undefined {
     const snapshot = this.snapshot;
     if (!snapshot) return undefined;
-    const sameRender = snapshot.render === this.render;
+    const sameRender = snapshot.shape.render === this.render;
     return (path, stamp) => {
-      const row = snapshot.files[path];
-      if (!row || !sameVersion(row, stamp, snapshot.savedAt)) return undefined;
+      const row = snapshot.row(path);
+      if (row === undefined || !snapshot.sameVersion(row, stamp)) return undefined;
       this.reused++;
-      if (row.length === 6) return { reason: row[5] };
-      const [, , , , , key, lines, bytes, offset, length] = row;
+      const known = snapshot.known(row);
+      if ('reason' in known) return known;
+      const { key, lines, bytes, offset, length } = known;
+      this.viaSnapshot.set(key, row);
       if (!sameRender) return { key, lines, bytes };
       if (!this.blocks) {
         try {
@@ -150,20 +285,34 @@ export class FileCache {
     };
   }
 
+  /**
+   * What the snapshot says of a file this pack found unchanged: its language and the tokens of its block
+   * under `blockKey`, if the snapshot counted them. Answering from here keeps the entries file unread.
+   */
+  known(key: string, blockKey: string): { language: LanguageId; tokens: number } | undefined {
+    const row = this.viaSnapshot.get(key);
+    if (row === undefined || this.snapshot!.shape.tokensKey !== blockKey) return undefined;
+    const tokens = this.snapshot!.tokens(row);
+    return tokens === undefined ? undefined : { language: this.snapshot!.language(row), tokens };
+  }
+
   get(key: string): CachedFile | undefined {
-    const entry = this.used.get(key) ?? (Object.hasOwn(this.loaded, key) ? this.loaded[key] : undefined);
+    let entry = this.used.get(key);
+    if (entry) return entry;
+    const loaded = this.entries();
+    entry = Object.hasOwn(loaded, key) ? loaded[key] : undefined;
     if (entry) this.used.set(key, entry);
     return entry;
   }
 
   set(key: string, entry: CachedFile): void {
     this.used.set(key, entry);
-    this.changed = true;
+    this.entriesChanged = true;
   }
 
   /** Records that an entry gained a field (elisions, another token count), so the cache is written again. */
   touched(): void {
-    this.changed = true;
+    this.entriesChanged = true;
   }
 
   /** Resolved imports by path, if the last pack saw exactly the same files (same `digest`). */
@@ -244,12 +393,13 @@ export class FileCache {
   }
 
   /**
-   * Writes what this pack used, with a new snapshot of `files` (each with its key and rendered block) and
-   * of content-based skips; skipped when everything came from the snapshot and nothing else changed.
-   * Returns the blocks as stored, so the prompt can be written from them without rendering again.
+   * Writes what this pack used, with a new snapshot of `files` (each with its key, language, rendered block and
+   * that block's tokens under `tokensKey`) and of content-based skips; skipped when everything came from the
+   * snapshot and nothing else changed. Returns the blocks as stored, so the prompt can be written from them
+   * without rendering again.
    */
-  async save<F extends SourceFile & { key: string }>(
-    files: readonly F[], skipped: readonly SkippedFile[], renderBlock: (file: F) => Buffer,
+  async save<F extends SourceFile & { key: string; language: LanguageId; tokens?: number }>(
+    files: readonly F[], skipped: readonly SkippedFile[], tokensKey: string, renderBlock: (file: F) => Buffer,
   ): Promise<(Buffer | undefined)[]> {
     if (!this.file) return files.map((f) => f.block);
     if (this.lexical) {
@@ -262,25 +412,47 @@ export class FileCache {
       await rm(this.file.replace(/\.json$/, '.lexical.json'), { force: true }); // the JSON form of earlier versions
       this.lexical = undefined;
     }
+    // Entries are the same when none changed and the files of this pack used exactly the loaded ones (or, not
+    // loaded at all, every file was known from the snapshot).
+    const usedKeys = new Set([...this.used.keys(), ...this.viaSnapshot.keys()]);
+    const sameEntries = !this.entriesChanged && this.entriesId !== undefined
+      && (this.loaded === undefined || usedKeys.size === Object.keys(this.loaded).length);
     const known = skipped.filter((s) => s.stamp).length + files.length;
-    const unchanged = this.reused === known && known === Object.keys(this.snapshot?.files ?? {}).length
-      && files.every((f) => f.block);
-    if (!this.changed && this.used.size === Object.keys(this.loaded).length && unchanged) return files.map((f) => f.block);
-    const snapshot: NonNullable<CacheFileShape['snapshot']> = { savedAt: Date.now(), render: this.render, files: {} };
+    const sameSnapshot = this.reused === known && known === (this.snapshot?.paths.length ?? -1)
+      && this.snapshot?.shape.tokensKey === tokensKey && files.every((f) => f.block);
+    if (sameEntries && sameSnapshot && !this.changed) return files.map((f) => f.block);
+    const writer = new SnapshotWriter();
     const blocks: Buffer[] = [];
     let offset = 0;
     for (const file of files) {
       const block = file.block ?? renderBlock(file);
       blocks.push(block);
-      snapshot.files[file.path] = [...stampRow(file.stamp), file.key, file.lines, file.bytes, offset, block.length];
+      writer.add(file.path, file.stamp, {
+        key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset, length: block.length, tokens: file.tokens,
+      });
       offset += block.length;
     }
-    for (const skip of skipped) if (skip.stamp) snapshot.files[skip.path] = [...stampRow(skip.stamp), skip.reason];
+    for (const skip of skipped) if (skip.stamp) writer.add(skip.path, skip.stamp, { reason: skip.reason });
+    const outputs: { path: string; data: string | Buffer[] }[] = [{ path: this.blocksFile, data: blocks }];
+    let entriesId = this.entriesId;
+    if (!sameEntries) {
+      entriesId = randomBytes(6).toString('base64url');
+      const loaded = this.entries();
+      const entries: Record<string, CachedFile> = {};
+      for (const key of usedKeys) {
+        const entry = this.used.get(key) ?? (Object.hasOwn(loaded, key) ? loaded[key] : undefined);
+        if (entry) entries[key] = entry;
+      }
+      const shape: EntriesFileShape = { version: CACHE_VERSION, entriesId, entries };
+      outputs.push({ path: this.entriesFile, data: JSON.stringify(shape) });
+    }
     const shape: CacheFileShape = {
-      version: CACHE_VERSION, entries: Object.fromEntries(this.used), counts: this.keptCounts(), snapshot, graph: this.graph,
+      version: CACHE_VERSION, entriesId: entriesId!, counts: this.keptCounts(), snapshot: writer.finish(Date.now(), this.render, tokensKey),
+      graph: this.graph,
     };
+    outputs.push({ path: this.file, data: JSON.stringify(shape) }); // last: it names the entries file it goes with
     await mkdir(join(this.file, '..'), { recursive: true });
-    await writeOutputs([{ path: this.blocksFile, data: blocks }, { path: this.file, data: JSON.stringify(shape) }]);
+    await writeOutputs(outputs);
     return blocks;
   }
 }
