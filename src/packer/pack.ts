@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir, FileCache } from './cache/fileCache.js';
-import { compareBytes, discoverFiles, readFileText, type Discovery } from './discover/discover.js';
+import { compareBytes, discoverFiles, readFileText, type Discovery, type SourceFile } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
@@ -94,6 +94,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
       mainThreadHelps: options.mainThreadHelps,
+      onBlock: (file) => forgetText(file, absRoot),
       onProgress: (done, tokens) => {
         progress.analysed = done;
         progress.tokens = tokens;
@@ -121,7 +122,7 @@ async function packWith(
   const discovery = await discoverFiles(absRoot, {
     maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, outputs: options.outputs, signal: options.signal,
     onProgress: (scanned, candidates) => onStage({ scanned, candidates }),
-    hooks: ready.then(({ cache, analyser }) => ({ reuse: cache.reuse, onFile: (file) => analyser.add(file) })),
+    hooks: ready.then(({ cache, analyser }) => ({ reuse: cache.reuse, onFile: (file) => analyser.add(file), drain: () => analyser.drain() })),
   });
   const { cache, analyser } = await ready;
   onStage({ scanning: false, files: discovery.files.length });
@@ -334,7 +335,7 @@ function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], set
 }
 
 /** Replaces a file's text in memory by a read from disk on demand. */
-function forgetText(file: AnalysedFile, root: string): void {
+function forgetText(file: SourceFile, root: string): void {
   if (Object.getOwnPropertyDescriptor(file, 'text')?.get) return; // already read on demand
   Object.defineProperty(file, 'text', { get: () => readFileText(join(root, file.path)), configurable: true });
 }

@@ -11,6 +11,11 @@ import { AnalysisPool } from './pool.js';
 /** Below this much text to analyse, worker threads cost more to start than they save. */
 const INLINE_LIMIT_CHARS = 2 * 1024 * 1024;
 const BATCH_CHARS = 256 * 1024;
+/**
+ * Text read but not yet analysed, at most (about): reading is several times faster than counting, and
+ * without a bound every text of a large repository sat in memory waiting (django: ~60 MB).
+ */
+const BACKLOG_CHARS = 4 * 1024 * 1024;
 
 /** A source file with what analysis learnt of it (the same object, extended in place). */
 export interface AnalysedFile extends SourceFile {
@@ -36,6 +41,11 @@ export interface AnalyserOptions {
   mainThreadHelps?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, tokens: number) => void;
+  /**
+   * Called for a file once its rendered block is back from counting: the caller may drop the file's text
+   * (a large repository's texts are tens of MB; the block is what the prompt and the cache need).
+   */
+  onBlock?: (file: SourceFile) => void;
 }
 
 /**
@@ -50,6 +60,10 @@ export class Analyser {
   private readonly known: ({ language: LanguageId; tokens: number } | undefined)[] = [];
   private pending: { index: number; job: AnalyseJob }[] = [];
   private pendingChars = 0;
+  /** Characters of jobs queued or running, not yet taken back. */
+  private backlogChars = 0;
+  private readonly backlogWaiters: (() => void)[] = [];
+  private failed = false;
   private missChars = 0;
   private fresh = 0;
   private done = 0;
@@ -82,14 +96,36 @@ export class Analyser {
     }
     this.fresh++;
     const text = file.text;
-    this.pending.push({ index, job: { path: file.path, text, lines: file.lines, facts, tokens } });
+    this.pending.push({ index, job: { path: file.path, text, lines: file.lines, facts, tokens, block: tokens } });
     this.pendingChars += text.length;
+    this.backlogChars += text.length;
     this.missChars += text.length;
     if (!this.pool && this.missChars > INLINE_LIMIT_CHARS && this.options.threads > 1) {
       const { settings, tokenizerSpec, threads, signal, mainThreadHelps } = this.options;
       this.pool = new AnalysisPool({ settings, tokenizer: tokenizerSpec, threads: mainThreadHelps ? threads - 1 : threads, signal });
     }
     if (this.pool && this.pendingChars >= BATCH_CHARS) this.dispatch();
+  }
+
+  /**
+   * Waits while too much read text is waiting to be analysed. Where the main thread helps, it counts
+   * queued batches itself meanwhile (a batch at a time, letting other events through in between).
+   */
+  async drain(): Promise<void> {
+    if (!this.pool || this.backlogChars <= BACKLOG_CHARS) return;
+    this.dispatch();
+    if (this.options.mainThreadHelps) {
+      const counter = this.options.tokenizer.load();
+      for (let batch = this.pool.steal(); batch; batch = this.backlogChars > BACKLOG_CHARS / 2 ? this.pool.steal() : undefined) {
+        throwIfCancelled(this.options.signal);
+        batch.complete(batch.jobs.map((job) => runAnalyseJob(job, this.options.settings, counter)));
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let worker results and Ctrl-C through
+      }
+    }
+    while (this.backlogChars > BACKLOG_CHARS / 2 && !this.failed) {
+      await new Promise<void>((resolve) => this.backlogWaiters.push(resolve));
+      throwIfCancelled(this.options.signal);
+    }
   }
 
   /** Token counts of extra prompt pieces (header, footer), counted where the files were. */
@@ -120,9 +156,8 @@ export class Analyser {
       const counter = this.pending.some((p) => p.job.tokens) ? this.options.tokenizer.load() : undefined;
       for (const { index, job } of this.pending) {
         throwIfCancelled(this.options.signal);
-        const result = runAnalyseJob(job, this.options.settings, counter);
-        this.results[index] = result;
-        this.progress(1, result.tokens ?? 0);
+        this.take(index, runAnalyseJob(job, this.options.settings, counter));
+        this.progress(1, this.results[index]!.tokens ?? 0);
       }
       this.pending = [];
     }
@@ -162,13 +197,31 @@ export class Analyser {
     const done = this.pool.run(batch.map((p) => p.job)).then((results) => {
       let counted = 0;
       results.forEach((result, k) => {
-        this.results[batch[k]!.index] = result;
+        this.take(batch[k]!.index, result);
+        this.backlogChars -= batch[k]!.job.text.length;
         counted += result.tokens ?? 0;
       });
       this.progress(batch.length, counted);
     });
-    done.catch(() => {}); // handled by finish(); this keeps a failure before finish() from being unhandled
+    const wake = (): void => {
+      for (const resolve of this.backlogWaiters.splice(0)) resolve();
+    };
+    // A failure is reported by finish(); here it only ends any wait in drain().
+    done.then(wake, () => {
+      this.failed = true;
+      wake();
+    });
     this.batches.push(done);
+  }
+
+  /** Keeps a file's result; a rendered block goes onto the file (as the cache's stored blocks do). */
+  private take(index: number, result: AnalyseResult): void {
+    this.results[index] = result;
+    if (!result.block) return;
+    const file = this.files[index]!;
+    file.block = Buffer.from(result.block.buffer, result.block.byteOffset, result.block.byteLength);
+    result.block = undefined;
+    this.options.onBlock?.(file);
   }
 
   private progress(files: number, tokens: number): void {

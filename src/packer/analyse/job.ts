@@ -15,13 +15,19 @@ export interface AnalyseJob {
   tokens: boolean;
   /** Count `text` itself rather than a file block (prompt pieces such as the repository header). */
   raw?: boolean;
+  /** Return the rendered `full` block as UTF-8 (with `tokens`): the main thread then need not keep the text. */
+  block?: boolean;
 }
 
 export interface AnalyseResult {
   language: LanguageId;
   facts?: FileFacts;
   tokens?: number;
+  /** The rendered `full` block, UTF-8, in a buffer of its own (transferable between threads). */
+  block?: Uint8Array;
 }
+
+const encoder = new TextEncoder();
 
 export function runAnalyseJob(job: AnalyseJob, settings: RenderSettings, counter: TokenCounter | undefined): AnalyseResult {
   if (job.raw) return { language: 'text', tokens: counter?.count(job.text) };
@@ -29,7 +35,9 @@ export function runAnalyseJob(job: AnalyseJob, settings: RenderSettings, counter
   const result: AnalyseResult = { language };
   if (job.facts) result.facts = extractFacts(language, job.text, job.path);
   if (job.tokens && counter) {
-    result.tokens = counter.count(renderFileBlock({ path: job.path, text: job.text, lines: job.lines, level: 'full' }, settings));
+    const block = renderFileBlock({ path: job.path, text: job.text, lines: job.lines, level: 'full' }, settings);
+    result.tokens = counter.count(block);
+    if (job.block) result.block = encoder.encode(block);
   }
   return result;
 }

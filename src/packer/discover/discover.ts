@@ -78,6 +78,8 @@ export interface ReadHooks {
   onFile?: (file: SourceFile) => void;
   /** What an earlier pack knew of unchanged files: a hit saves opening and reading the file. */
   reuse?: (path: string, stamp: FileStamp) => KnownFile | undefined;
+  /** Awaited between slices of reading: lets analysis catch up, so read texts do not pile up in memory. */
+  drain?: () => Promise<void>;
 }
 
 /** Finds the files of `root` that belong in the prompt, and says why every other listed file does not. */
@@ -106,6 +108,7 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
   const files: SourceFile[] = [];
   for (let i = 0; i < candidates.length; i++) {
     if (i % 256 === 0) {
+      await hooks.drain?.();
       await yieldToEventLoop(options.signal);
       options.onProgress?.(i, candidates.length);
     }
