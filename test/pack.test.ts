@@ -124,6 +124,13 @@ test('a warm pack of unchanged files needs only the snapshot; a lost entries fil
   assert.equal(warm.analysedFiles, 0, 'every file was known from the snapshot');
   assert.equal(warm.prompt, cold.prompt);
   assert.ok(!existsSync(join(repos, entriesFile)), 'an unchanged warm pack writes nothing');
+  // A damaged index is set aside: the pack starts over.
+  const index = join(repos, readdirSync(repos).find((f) => f.endsWith('.index'))!);
+  writeFileSync(index, readFileSync(index).subarray(0, 5000));
+  const damaged = await pack(root, { cacheDir });
+  assert.equal(damaged.prompt, cold.prompt);
+  assert.equal(damaged.analysedFiles, cold.analysedFiles);
+  rmSync(join(repos, entriesFile));
   // An edit changes the graph: every file's imports are resolved again, those of unchanged files extracted anew.
   writeFileSync(join(root, 'lib/utils.js'), 'module.exports = require("./request");\n');
   const edited = await pack(root, { cacheDir });

@@ -26,81 +26,87 @@ export interface CachedFile {
 
 /**
  * What the last pack knew of each file, as columns (tens of thousands of rows load on every pack; parsing
- * one object per file took 30 ms of a warm pack of babel): `\0`-joined strings per row, and nine numbers per
- * row as one base64 Float64Array: size, mtimeMs, ctimeMs, ino (the stamp; a git blob id replaces them), then
- * for a packed file its lines, bytes, where its rendered block sits in the block store, and the tokens of
- * that block (-1 unknown); for a skipped file, -1s and a reason.
+ * one JSON object per file took 30 ms of a warm pack of babel). Stored in the index file after its JSON
+ * header: nine numbers per row as raw float64 (size, mtimeMs, ctimeMs, ino: the stamp, unless a git blob
+ * id stands for it; then for a packed file its lines, bytes, where its rendered block sits in the block
+ * store and the tokens of that block, -1 unknown; for a skipped file, -1s), then `\0`-joined UTF-8 text
+ * columns (`\0` never occurs in a path).
  */
-interface SnapshotShape {
+interface SnapshotMeta {
   savedAt: number;
   /** Rendering settings of the stored blocks. */
   render: string;
   /** The block key (tokenizer and rendering) the token column counts. */
   tokensKey: string;
-  paths: string;
-  blobs: string;
-  keys: string;
-  languages: string;
-  reasons: string;
-  numbers: string;
+  rows: number;
+  /** Byte length of each text column, in TEXT_COLUMNS order. */
+  lengths: number[];
 }
 
+const TEXT_COLUMNS = ['paths', 'blobs', 'keys', 'languages', 'reasons'] as const;
+type TextColumns = Record<(typeof TEXT_COLUMNS)[number], string[]>;
 const COLUMNS = 9;
 
 /** The snapshot's columns as loaded, with a row per path made on first lookup. */
 class Snapshot {
-  readonly paths: string[];
-  private readonly blobs: string[];
-  private readonly keys: string[];
-  private readonly languages: string[];
-  private readonly reasons: string[];
-  private readonly numbers: Float64Array;
   private rows: Map<string, number> | undefined;
 
-  constructor(readonly shape: SnapshotShape) {
-    this.paths = shape.paths === '' ? [] : shape.paths.split('\0');
-    const column = (text: string): string[] => (this.paths.length === 0 ? [] : text.split('\0'));
-    this.blobs = column(shape.blobs);
-    this.keys = column(shape.keys);
-    this.languages = column(shape.languages);
-    this.reasons = column(shape.reasons);
-    const bytes = Buffer.from(shape.numbers, 'base64');
-    this.numbers = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const n = this.paths.length;
-    if ([this.blobs, this.keys, this.languages, this.reasons].some((c) => c.length !== n) || this.numbers.length !== n * COLUMNS) {
+  constructor(readonly meta: SnapshotMeta, private readonly numbers: Float64Array, private readonly text: TextColumns) {
+    if (TEXT_COLUMNS.some((name) => text[name].length !== meta.rows) || numbers.length !== meta.rows * COLUMNS) {
       throw new Error('damaged snapshot');
     }
+  }
+
+  /** Reads the snapshot that follows the index file's header at `offset` (8-byte aligned within `data`). */
+  static read(meta: SnapshotMeta, data: Buffer, offset: number): Snapshot {
+    const count = meta.rows * COLUMNS;
+    const at = data.byteOffset + offset;
+    const numbers = at % 8 === 0
+      ? new Float64Array(data.buffer, at, count)
+      : new Float64Array(data.buffer.slice(at, at + count * 8));
+    let start = offset + count * 8;
+    const text = {} as TextColumns;
+    TEXT_COLUMNS.forEach((name, k) => {
+      const end = start + meta.lengths[k]!;
+      text[name] = meta.rows === 0 ? [] : data.toString('utf8', start, end).split('\0');
+      start = end;
+    });
+    return new Snapshot(meta, numbers, text);
+  }
+
+  get paths(): readonly string[] {
+    return this.text.paths;
   }
 
   row(path: string): number | undefined {
     if (!this.rows) {
       this.rows = new Map();
-      this.paths.forEach((p, i) => this.rows!.set(p, i));
+      this.text.paths.forEach((p, i) => this.rows!.set(p, i));
     }
     return this.rows.get(path);
   }
 
   /** A git blob id settles it; otherwise every stat field must match, and the file must not be racily new. */
   sameVersion(row: number, stamp: FileStamp): boolean {
-    const blob = this.blobs[row]!;
+    const blob = this.text.blobs[row]!;
     if (stamp.blob || blob) return stamp.blob === blob;
     const n = this.numbers;
     const at = row * COLUMNS;
-    const savedAt = this.shape.savedAt;
+    const savedAt = this.meta.savedAt;
     return n[at] === stamp.size && n[at + 1] === stamp.mtimeMs && n[at + 2] === stamp.ctimeMs && n[at + 3] === stamp.ino
       && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
   }
 
   known(row: number): { reason: string } | { key: string; lines: number; bytes: number; offset: number; length: number } {
-    const reason = this.reasons[row]!;
+    const reason = this.text.reasons[row]!;
     if (reason) return { reason };
     const at = row * COLUMNS;
     const n = this.numbers;
-    return { key: this.keys[row]!, lines: n[at + 4]!, bytes: n[at + 5]!, offset: n[at + 6]!, length: n[at + 7]! };
+    return { key: this.text.keys[row]!, lines: n[at + 4]!, bytes: n[at + 5]!, offset: n[at + 6]!, length: n[at + 7]! };
   }
 
   language(row: number): LanguageId {
-    return this.languages[row] as LanguageId;
+    return this.text.languages[row] as LanguageId;
   }
 
   tokens(row: number): number | undefined {
@@ -111,49 +117,65 @@ class Snapshot {
 
 /** Builds the snapshot's columns row by row. */
 class SnapshotWriter {
-  private readonly paths: string[] = [];
-  private readonly blobs: string[] = [];
-  private readonly keys: string[] = [];
-  private readonly languages: string[] = [];
-  private readonly reasons: string[] = [];
+  private readonly text: TextColumns = { paths: [], blobs: [], keys: [], languages: [], reasons: [] };
   private readonly numbers: number[] = [];
 
   add(path: string, stamp: FileStamp, packed: { key: string; language: string; lines: number; bytes: number; offset: number; length: number; tokens?: number } | { reason: string }): void {
-    this.paths.push(path);
-    this.blobs.push(stamp.blob ?? '');
+    const { text } = this;
+    text.paths.push(path);
+    text.blobs.push(stamp.blob ?? '');
     this.numbers.push(stamp.size, stamp.mtimeMs, stamp.ctimeMs, stamp.ino);
     if ('reason' in packed) {
-      this.keys.push('');
-      this.languages.push('');
-      this.reasons.push(packed.reason);
+      text.keys.push('');
+      text.languages.push('');
+      text.reasons.push(packed.reason);
       this.numbers.push(-1, -1, -1, -1, -1);
     } else {
-      this.keys.push(packed.key);
-      this.languages.push(packed.language);
-      this.reasons.push('');
+      text.keys.push(packed.key);
+      text.languages.push(packed.language);
+      text.reasons.push('');
       this.numbers.push(packed.lines, packed.bytes, packed.offset, packed.length, packed.tokens ?? -1);
     }
   }
 
-  finish(savedAt: number, render: string, tokensKey: string): SnapshotShape {
+  /** The snapshot's header entry and the bytes that follow the header. */
+  finish(savedAt: number, render: string, tokensKey: string): { meta: SnapshotMeta; data: Buffer[] } {
+    const columns = TEXT_COLUMNS.map((name) => Buffer.from(this.text[name].join('\0'), 'utf8'));
+    const numbers = new Float64Array(this.numbers);
     return {
-      savedAt, render, tokensKey, paths: this.paths.join('\0'), blobs: this.blobs.join('\0'), keys: this.keys.join('\0'),
-      languages: this.languages.join('\0'), reasons: this.reasons.join('\0'),
-      numbers: Buffer.from(new Float64Array(this.numbers).buffer).toString('base64'),
+      meta: { savedAt, render, tokensKey, rows: this.text.paths.length, lengths: columns.map((c) => c.length) },
+      data: [Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength), ...columns],
     };
   }
 }
 
-interface CacheFileShape {
+/** The JSON header of the index file. */
+interface IndexHeader {
   version: number;
   /** Names the entries file written with this one: a pair left mismatched by a crash is not trusted. */
   entriesId: string;
   /** Token counts of other prompt pieces (repository header and footer), by tokenizer and text hash. */
   counts?: Record<string, number>;
-  /** The files of the last pack, with their rendered blocks (for `render`) in the `.blocks` file beside this one. */
-  snapshot?: SnapshotShape;
+  /** The files of the last pack (columns after the header), with their rendered blocks (for `render`) in the `.blocks` file. */
+  snapshot?: SnapshotMeta;
   /** The resolved imports of the last pack, valid while every file's path and content (`digest`) is the same. */
   graph?: { digest: string; imports: Record<string, string[]> };
+}
+
+/** A length-prefixed JSON label padded so that what follows it is 8-byte aligned (typed arrays read in place). */
+function labelBytes(label: unknown): Buffer[] {
+  const json = JSON.stringify(label);
+  const bytes = Buffer.from(json, 'utf8');
+  const padded = Buffer.concat([bytes, Buffer.alloc((8 - ((4 + bytes.length) % 8)) % 8, ' ')]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(padded.length);
+  return [length, padded];
+}
+
+/** Reads a label written by `labelBytes`; returns it with the offset of the bytes after it. */
+function readLabel<T>(data: Buffer): { label: T; offset: number } {
+  const length = data.readUInt32LE(0);
+  return { label: JSON.parse(data.toString('utf8', 4, 4 + length)) as T, offset: 4 + length };
 }
 
 /** The analysis results by content key, in their own file: a warm pack of unchanged files never reads it. */
@@ -183,19 +205,23 @@ function countKey(tokenizerId: string, text: string): string {
 }
 
 /**
- * Per-file results of one repository, kept in one JSON file per repository root:
- * - analysis results (language, imports, token counts) keyed by content hash;
- * - a snapshot of the last pack's files (size, mtime, ctime, inode) with their rendered blocks in a
- *   block store, so a warm pack stats unchanged files instead of opening, reading and rendering each
- *   one — the way git's index avoids re-reading the work tree. Files changed near the snapshot's save
- *   are always re-read.
+ * Per-file results of one repository, in files named by a hash of its root:
+ * - `.index`: a JSON header (token counts of prompt pieces, the resolved imports) and a snapshot of the
+ *   last pack's files (git blob id, or size, mtime, ctime, inode; content key, language, block tokens),
+ *   so a warm pack stats unchanged files instead of opening, reading, analysing and rendering each one —
+ *   the way git's index avoids re-reading the work tree. Files changed near the snapshot's save are
+ *   always re-read;
+ * - `.blocks`: the snapshot's rendered blocks, one after another;
+ * - `.entries.json`: analysis results (language, imports, token counts, signatures) by content key, read
+ *   only when a pack needs more than the snapshot has;
+ * - `.lexical`: the ranker's index, read only to fit a budget.
  * Entries a pack did not use are dropped when it saves.
  */
 export class FileCache {
   private readonly used = new Map<string, CachedFile>();
   private readonly counts = new Map<string, number>();
   private readonly loadedCounts: Map<string, number>;
-  /** Something of the main file (counts, graph) changed; `entriesChanged`: an entry changed. */
+  /** Something of the index file (counts, graph) changed; `entriesChanged`: an entry changed. */
   private changed = false;
   private entriesChanged = false;
   private blocks: Buffer | undefined;
@@ -212,7 +238,7 @@ export class FileCache {
     loadedCounts: Record<string, number> = {},
     private readonly snapshot: Snapshot | undefined = undefined,
     private readonly render = '',
-    private graph: CacheFileShape['graph'] = undefined,
+    private graph: IndexHeader['graph'] = undefined,
   ) {
     this.loadedCounts = new Map(Object.entries(loadedCounts));
     if (!file) this.loaded = {};
@@ -224,12 +250,13 @@ export class FileCache {
    */
   static async open(dir: string | undefined, root: string, render: string): Promise<FileCache> {
     if (!dir) return new FileCache(undefined, undefined);
-    const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.json');
+    const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.index');
     try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheFileShape;
-      if (parsed.version === CACHE_VERSION) {
-        const snapshot = parsed.snapshot && new Snapshot(parsed.snapshot);
-        return new FileCache(file, parsed.entriesId, parsed.counts, snapshot, render, parsed.graph);
+      const data = await readFile(file);
+      const { label: header, offset } = readLabel<IndexHeader>(data);
+      if (header.version === CACHE_VERSION) {
+        const snapshot = header.snapshot && Snapshot.read(header.snapshot, data, offset);
+        return new FileCache(file, header.entriesId, header.counts, snapshot, render, header.graph);
       }
     } catch {
       // no cache yet, or a damaged one: start empty
@@ -238,11 +265,11 @@ export class FileCache {
   }
 
   private get blocksFile(): string {
-    return this.file!.replace(/\.json$/, '.blocks');
+    return this.file!.replace(/\.index$/, '.blocks');
   }
 
   private get entriesFile(): string {
-    return this.file!.replace(/\.json$/, '.entries.json');
+    return this.file!.replace(/\.index$/, '.entries.json');
   }
 
   /** The entries of the last save, read now if not yet. */
@@ -263,7 +290,7 @@ export class FileCache {
   get reuse(): ((path: string, stamp: FileStamp) => KnownFile | undefined) | undefined {
     const snapshot = this.snapshot;
     if (!snapshot) return undefined;
-    const sameRender = snapshot.shape.render === this.render;
+    const sameRender = snapshot.meta.render === this.render;
     return (path, stamp) => {
       const row = snapshot.row(path);
       if (row === undefined || !snapshot.sameVersion(row, stamp)) return undefined;
@@ -291,7 +318,7 @@ export class FileCache {
    */
   known(key: string, blockKey: string): { language: LanguageId; tokens: number } | undefined {
     const row = this.viaSnapshot.get(key);
-    if (row === undefined || this.snapshot!.shape.tokensKey !== blockKey) return undefined;
+    if (row === undefined || this.snapshot!.meta.tokensKey !== blockKey) return undefined;
     const tokens = this.snapshot!.tokens(row);
     return tokens === undefined ? undefined : { language: this.snapshot!.language(row), tokens };
   }
@@ -337,9 +364,8 @@ export class FileCache {
         if (!this.file) return undefined;
         try {
           const stored = readFileSync(this.lexicalFile);
-          const labelLength = stored.readUInt32LE(0);
-          const label = JSON.parse(stored.toString('utf8', 4, 4 + labelLength)) as { version: number; digest: string };
-          return label.version === CACHE_VERSION && label.digest === digest ? stored.subarray(4 + labelLength) : undefined;
+          const { label, offset } = readLabel<{ version: number; digest: string }>(stored);
+          return label.version === CACHE_VERSION && label.digest === digest ? stored.subarray(offset) : undefined;
         } catch {
           return undefined; // none yet, or unreadable: the ranker builds the index
         }
@@ -351,7 +377,7 @@ export class FileCache {
   }
 
   private get lexicalFile(): string {
-    return this.file!.replace(/\.json$/, '.lexical');
+    return this.file!.replace(/\.index$/, '.lexical');
   }
 
   /** The cached token count of a prompt piece (repository header, footer) for a tokenizer. */
@@ -404,12 +430,9 @@ export class FileCache {
     if (!this.file) return files.map((f) => f.block);
     if (this.lexical) {
       await mkdir(join(this.file, '..'), { recursive: true });
-      const json = JSON.stringify({ version: CACHE_VERSION, digest: this.lexical.digest });
-      const label = Buffer.from(json.padEnd(json.length + ((8 - ((4 + json.length) % 8)) % 8)), 'utf8');
-      const length = Buffer.alloc(4);
-      length.writeUInt32LE(label.length);
-      await writeOutputs([{ path: this.lexicalFile, data: [length, label, Buffer.from(this.lexical.index.buffer, this.lexical.index.byteOffset, this.lexical.index.byteLength)] }]);
-      await rm(this.file.replace(/\.json$/, '.lexical.json'), { force: true }); // the JSON form of earlier versions
+      const { index } = this.lexical;
+      const label = labelBytes({ version: CACHE_VERSION, digest: this.lexical.digest });
+      await writeOutputs([{ path: this.lexicalFile, data: [...label, Buffer.from(index.buffer, index.byteOffset, index.byteLength)] }]);
       this.lexical = undefined;
     }
     // Entries are the same when none changed and the files of this pack used exactly the loaded ones (or, not
@@ -419,7 +442,7 @@ export class FileCache {
       && (this.loaded === undefined || usedKeys.size === Object.keys(this.loaded).length);
     const known = skipped.filter((s) => s.stamp).length + files.length;
     const sameSnapshot = this.reused === known && known === (this.snapshot?.paths.length ?? -1)
-      && this.snapshot?.shape.tokensKey === tokensKey && files.every((f) => f.block);
+      && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block);
     if (sameEntries && sameSnapshot && !this.changed) return files.map((f) => f.block);
     const writer = new SnapshotWriter();
     const blocks: Buffer[] = [];
@@ -446,13 +469,13 @@ export class FileCache {
       const shape: EntriesFileShape = { version: CACHE_VERSION, entriesId, entries };
       outputs.push({ path: this.entriesFile, data: JSON.stringify(shape) });
     }
-    const shape: CacheFileShape = {
-      version: CACHE_VERSION, entriesId: entriesId!, counts: this.keptCounts(), snapshot: writer.finish(Date.now(), this.render, tokensKey),
-      graph: this.graph,
-    };
-    outputs.push({ path: this.file, data: JSON.stringify(shape) }); // last: it names the entries file it goes with
+    const snapshot = writer.finish(Date.now(), this.render, tokensKey);
+    const header: IndexHeader = { version: CACHE_VERSION, entriesId: entriesId!, counts: this.keptCounts(), snapshot: snapshot.meta, graph: this.graph };
+    outputs.push({ path: this.file, data: [...labelBytes(header), ...snapshot.data] }); // last: it names its entries file
     await mkdir(join(this.file, '..'), { recursive: true });
     await writeOutputs(outputs);
+    // The single JSON file of earlier versions.
+    await Promise.all(['.json', '.lexical.json'].map((old) => rm(this.file!.replace(/\.index$/, old), { force: true })));
     return blocks;
   }
 }
