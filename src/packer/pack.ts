@@ -11,7 +11,7 @@ import { mapLines } from './fit/repoMap.js';
 import { buildGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
-import { formatOrder, orderFiles, parseOrder, type OrderSpec } from './order/order.js';
+import { dependencyOrder, formatOrder, orderFiles, parseOrder, withCycleOf, type OrderSpec } from './order/order.js';
 import { createRepoIndex } from './repoIndex.js';
 import {
   DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader, renderMapFooter,
@@ -151,7 +151,10 @@ async function packWith(
 
   const { imports: importsByPath, digest } = resolveImports(discovery, analysed, cache);
   const graph = buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
-  const ordering = await orderFiles(graph, order, discovery.root, discovery.git);
+  const known = cache.cachedOrder(digest);
+  const dependency = known ? withCycleOf(analysed.length, known.order, known.cycles) : dependencyOrder(graph);
+  if (!known) cache.storeOrder(digest, dependency);
+  const ordering = await orderFiles(graph, order, discovery.root, discovery.git, dependency);
   throwIfCancelled(options.signal);
   const ordered = performance.now();
 

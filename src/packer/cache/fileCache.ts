@@ -159,7 +159,12 @@ interface IndexHeader {
   /** The files of the last pack (columns after the header), with their rendered blocks (for `render`) in the `.blocks` file. */
   snapshot?: SnapshotMeta;
   /** The resolved imports of the last pack, valid while every file's path and content (`digest`) is the same. */
-  graph?: { digest: string; imports: Record<string, string[]> };
+  graph?: {
+    digest: string;
+    imports: Record<string, string[]>;
+    /** The dependency order of these files (indices in path order) and its cycles: ~65 ms to compute on babel. */
+    order?: { order: number[]; cycles: number[][] };
+  };
 }
 
 /** A length-prefixed JSON label padded so that what follows it is 8-byte aligned (typed arrays read in place). */
@@ -350,6 +355,18 @@ export class FileCache {
   storeImports(digest: string, imports: Record<string, string[]>): void {
     if (this.graph?.digest === digest) return;
     this.graph = { digest, imports };
+    this.changed = true;
+  }
+
+  /** The dependency order of the files `digest` names (file indices and cycles), if a pack stored it. */
+  cachedOrder(digest: string): { order: number[]; cycles: number[][] } | undefined {
+    return this.graph?.digest === digest ? this.graph.order : undefined;
+  }
+
+  /** Keeps the dependency order with the imports it was computed from (call after `storeImports`). */
+  storeOrder(digest: string, order: { order: number[]; cycles: number[][] }): void {
+    if (this.graph?.digest !== digest || this.graph.order) return;
+    this.graph.order = { order: order.order, cycles: order.cycles };
     this.changed = true;
   }
 

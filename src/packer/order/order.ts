@@ -103,15 +103,20 @@ export function dependencyOrder(graph: DependencyGraph): Ordering {
       emitComponent(frame.c);
     }
   }
-  const cycles = components.filter((c) => c.length > 1);
-  const cycleOf = new Array<number>(n).fill(-1);
+  return withCycleOf(n, order, components.filter((c) => c.length > 1));
+}
+
+/** An ordering from its order and cycles (as a cache keeps it). */
+export function withCycleOf(files: number, order: number[], cycles: number[][]): Ordering {
+  const cycleOf = new Array<number>(files).fill(-1);
   cycles.forEach((members, k) => members.forEach((m) => (cycleOf[m] = k)));
   return { order, cycles, cycleOf };
 }
 
 /** Any order of the files: every one is a permutation of the same files. */
-export async function orderFiles(graph: DependencyGraph, spec: OrderSpec, root: string, git: boolean): Promise<Ordering> {
-  const dependency = dependencyOrder(graph);
+export async function orderFiles(
+  graph: DependencyGraph, spec: OrderSpec, root: string, git: boolean, dependency: Ordering = dependencyOrder(graph),
+): Promise<Ordering> {
   const indices = Array.from({ length: graph.paths.length }, (_, i) => i);
   switch (spec.name) {
     case 'dependency':
