@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RepositoryConversation } from '../src/packer/conversation.js';
@@ -72,6 +72,18 @@ test('a fitted pack is the same from a cold cache, a warm one (cached lexical in
   const o200kNone = await pack(corpusDir('node-express'), { ...options, tokenizer: 'o200k', cacheDir: null });
   assert.equal(o200k.prompt, o200kNone.prompt);
   assert.equal(JSON.stringify(o200k.manifest), JSON.stringify(o200kNone.manifest));
+});
+
+test('a warm fitted pack takes the signatures views from the snapshot: it needs no entries file', async () => {
+  const cacheDir = fresh();
+  const options = { budget: 30_000, question: 'how are query strings parsed?', cacheDir };
+  const first = await pack(corpusDir('node-express'), options);
+  const repos = join(cacheDir, 'repos');
+  rmSync(join(repos, readdirSync(repos).find((f) => f.endsWith('.entries.json'))!));
+  const again = await pack(corpusDir('node-express'), options);
+  assert.equal(again.prompt, first.prompt);
+  assert.equal(JSON.stringify(again.manifest), JSON.stringify(first.manifest));
+  assert.ok(!readdirSync(repos).some((f) => f.endsWith('.entries.json')), 'nothing was made anew, so nothing was written');
 });
 
 test('once two questions were asked, asking either again (with a whole pack between) writes nothing to the cache', async () => {

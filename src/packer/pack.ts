@@ -313,6 +313,8 @@ function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], set
   const blockKey = `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|signatures`;
   return {
     get(i) {
+      const known = cache.knownView(analysed[i]!.key, blockKey);
+      if (known !== undefined) return known;
       const entry = cache.get(analysed[i]!.key);
       if (!entry?.elisions) return undefined;
       if (entry.elisions.length === 0) return null;

@@ -30,7 +30,9 @@ export interface CachedFile {
  * header: nine numbers per row as raw float64 (size, mtimeMs, ctimeMs, ino: the stamp, unless a git blob
  * id stands for it; then for a packed file its lines, bytes, where its rendered block sits in the block
  * store and the tokens of that block, -1 unknown; for a skipped file, -1s), then `\0`-joined UTF-8 text
- * columns (`\0` never occurs in a path).
+ * columns (`\0` never occurs in a path). A file's signatures view is `tokens|start,end,…` (its elided
+ * lines, and the tokens of its signatures block under the same settings, -1 unknown), `tokens|` when the
+ * file has none, '' when not yet made: a warm fitted pack needs nothing else from the entries file.
  */
 interface SnapshotMeta {
   savedAt: number;
@@ -43,7 +45,7 @@ interface SnapshotMeta {
   lengths: number[];
 }
 
-const TEXT_COLUMNS = ['paths', 'blobs', 'keys', 'languages', 'reasons'] as const;
+const TEXT_COLUMNS = ['paths', 'blobs', 'keys', 'languages', 'reasons', 'views'] as const;
 type TextColumns = Record<(typeof TEXT_COLUMNS)[number], string[]>;
 const COLUMNS = 9;
 
@@ -113,14 +115,26 @@ class Snapshot {
     const tokens = this.numbers[row * COLUMNS + 8]!;
     return tokens >= 0 ? tokens : undefined;
   }
+
+  view(row: number): string {
+    return this.text.views[row]!;
+  }
+}
+
+/** A signatures view as the snapshot writes it (see SnapshotMeta). */
+function viewText(elisions: readonly number[] | undefined, tokens: number | undefined): string {
+  return elisions === undefined ? '' : `${tokens ?? -1}|${elisions.join(',')}`;
 }
 
 /** Builds the snapshot's columns row by row. */
 class SnapshotWriter {
-  private readonly text: TextColumns = { paths: [], blobs: [], keys: [], languages: [], reasons: [] };
+  private readonly text: TextColumns = { paths: [], blobs: [], keys: [], languages: [], reasons: [], views: [] };
   private readonly numbers: number[] = [];
 
-  add(path: string, stamp: FileStamp, packed: { key: string; language: string; lines: number; bytes: number; offset: number; length: number; tokens?: number } | { reason: string }): void {
+  add(
+    path: string, stamp: FileStamp,
+    packed: { key: string; language: string; lines: number; bytes: number; offset: number; length: number; tokens?: number; view: string } | { reason: string },
+  ): void {
     const { text } = this;
     text.paths.push(path);
     text.blobs.push(stamp.blob ?? '');
@@ -129,11 +143,13 @@ class SnapshotWriter {
       text.keys.push('');
       text.languages.push('');
       text.reasons.push(packed.reason);
+      text.views.push('');
       this.numbers.push(-1, -1, -1, -1, -1);
     } else {
       text.keys.push(packed.key);
       text.languages.push(packed.language);
       text.reasons.push('');
+      text.views.push(packed.view);
       this.numbers.push(packed.lines, packed.bytes, packed.offset, packed.length, packed.tokens ?? -1);
     }
   }
@@ -165,6 +181,11 @@ interface IndexHeader {
     /** The dependency order of these files (indices in path order) and its cycles: ~65 ms to compute on babel. */
     order?: { order: number[]; cycles: number[][] };
   };
+}
+
+/** The block key of a signatures view under the settings of a full block's key. */
+function signaturesKey(fullKey: string): string {
+  return fullKey.replace(/\|full$/, '|signatures');
 }
 
 /** A length-prefixed JSON label padded so that what follows it is 8-byte aligned (typed arrays read in place). */
@@ -328,13 +349,48 @@ export class FileCache {
     return tokens === undefined ? undefined : { language: this.snapshot!.language(row), tokens };
   }
 
+  /**
+   * The entry of a content key. For a file known from the snapshot whose entry is missing (a lost entries
+   * file) it is made from the snapshot, without imports: whoever needs those extracts them again.
+   */
   get(key: string): CachedFile | undefined {
     let entry = this.used.get(key);
     if (entry) return entry;
     const loaded = this.entries();
-    entry = Object.hasOwn(loaded, key) ? loaded[key] : undefined;
+    entry = Object.hasOwn(loaded, key) ? loaded[key] : this.fromSnapshot(key);
     if (entry) this.used.set(key, entry);
     return entry;
+  }
+
+  private fromSnapshot(key: string): CachedFile | undefined {
+    const row = this.viaSnapshot.get(key);
+    if (row === undefined) return undefined;
+    const snapshot = this.snapshot!;
+    const tokens = snapshot.tokens(row);
+    return { language: snapshot.language(row), tokens: tokens === undefined ? {} : { [snapshot.meta.tokensKey]: tokens } };
+  }
+
+  /**
+   * The signatures view of a file known from the snapshot (flat elided lines and tokens under `viewKey`), null
+   * when it has none, undefined when the snapshot cannot say (then ask the entry).
+   */
+  knownView(key: string, viewKey: string): { elided: number[]; tokens: number } | null | undefined {
+    const row = this.viaSnapshot.get(key);
+    if (row === undefined || this.used.has(key) || signaturesKey(this.snapshot!.meta.tokensKey) !== viewKey) return undefined;
+    const text = this.snapshot!.view(row);
+    const bar = text.indexOf('|');
+    if (bar < 0) return undefined;
+    if (bar === text.length - 1) return null;
+    const tokens = Number(text.slice(0, bar));
+    return tokens < 0 ? undefined : { elided: text.slice(bar + 1).split(',').map(Number), tokens };
+  }
+
+  /** The view to write for a packed file: from its entry when this pack used it, else as the snapshot had it. */
+  private viewToSave(key: string, tokensKey: string): string {
+    const entry = this.used.get(key);
+    if (entry) return viewText(entry.elisions, entry.tokens[signaturesKey(tokensKey)]);
+    const row = this.viaSnapshot.get(key);
+    return row !== undefined && this.snapshot!.meta.tokensKey === tokensKey ? this.snapshot!.view(row) : '';
   }
 
   set(key: string, entry: CachedFile): void {
@@ -469,6 +525,7 @@ export class FileCache {
       blocks.push(block);
       writer.add(file.path, file.stamp, {
         key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset, length: block.length, tokens: file.tokens,
+        view: this.viewToSave(file.key, tokensKey),
       });
       offset += block.length;
     }
