@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir, FileCache } from './cache/fileCache.js';
-import { compareBytes, discoverFiles, readFileText, type Discovery, type SourceFile } from './discover/discover.js';
+import { discoverFiles, readFileText, type Discovery, type SourceFile } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
@@ -180,7 +180,8 @@ async function packWith(
     })
     : undefined;
   const level = (i: number): FileLevel => fit?.level[i] ?? 'full';
-  const omitted = ordering.order.filter((i) => level(i) === 'omitted').sort((a, b) => compareBytes(analysed[a]!.path, analysed[b]!.path));
+  // Files are in path order (discovery sorts them), so index order is path order.
+  const omitted = fit ? analysed.flatMap((_, i) => (fit.level[i] === 'omitted' ? [i] : [])) : [];
   const shown = ordering.order.filter((i) => level(i) !== 'omitted');
 
   // Blocks come from the cache's block store when it has them; others are rendered when the prompt is written.

@@ -255,6 +255,8 @@ export class FileCache {
   private lexical: { digest: string; index: Uint8Array } | undefined;
   /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
   private loaded: Record<string, CachedFile> | undefined;
+  /** Signatures views read from the snapshot, by row (fitting asks for a file's more than once). */
+  private readonly views = new Map<number, { elided: number[]; tokens: number } | null | undefined>();
   /** Files this pack knows from the snapshot alone: content key → snapshot row. */
   private readonly viaSnapshot = new Map<string, number>();
 
@@ -377,12 +379,14 @@ export class FileCache {
   knownView(key: string, viewKey: string): { elided: number[]; tokens: number } | null | undefined {
     const row = this.viaSnapshot.get(key);
     if (row === undefined || this.used.has(key) || signaturesKey(this.snapshot!.meta.tokensKey) !== viewKey) return undefined;
+    if (this.views.has(row)) return this.views.get(row);
     const text = this.snapshot!.view(row);
     const bar = text.indexOf('|');
-    if (bar < 0) return undefined;
-    if (bar === text.length - 1) return null;
     const tokens = Number(text.slice(0, bar));
-    return tokens < 0 ? undefined : { elided: text.slice(bar + 1).split(',').map(Number), tokens };
+    const view = bar < 0 ? undefined : bar === text.length - 1 ? null
+      : tokens < 0 ? undefined : { elided: text.slice(bar + 1).split(',').map(Number), tokens };
+    this.views.set(row, view);
+    return view;
   }
 
   /** The view to write for a packed file: from its entry when this pack used it, else as the snapshot had it. */
