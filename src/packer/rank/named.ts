@@ -53,7 +53,15 @@ export function findMentions(question: string): Mentions {
     if (piece.includes('/') || /^[\p{L}\p{N}_.$@-]+\.[\p{L}\p{N}]{1,10}$/u.test(piece)) paths.add(piece);
   }
   const quotedSpans: [number, number][] = [];
-  for (const match of question.matchAll(/`([^`]+)`/g)) quotedSpans.push([match.index, match.index + match[0].length]);
+  // Quoted code examples (`obj.method(...items, extra)`, `const [a, b = 2] = list`), not bare names (`atomic`, `Scope.rename`,
+  // `parse()`): their plain lower-case words are placeholders, and naming a file for each one that declares them
+  // filled a 32K budget with unrelated files
+  const exampleSpans: [number, number][] = [];
+  for (const match of question.matchAll(/`([^`]+)`/g)) {
+    const span: [number, number] = [match.index, match.index + match[0].length];
+    quotedSpans.push(span);
+    if (/[^\p{L}\p{N}_$.]/u.test(match[1]!.trim().replace(/\(\)$/, ''))) exampleSpans.push(span);
+  }
   // the words of a dotted module path (django.db.models.query) name a module, not symbols
   const moduleSpans: [number, number][] = [];
   for (const match of question.matchAll(/(?<![\w.])[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*){2,}(?![\w(])/g)) {
@@ -67,7 +75,9 @@ export function findMentions(question: string): Mentions {
     const lower = word.toLowerCase();
     if (STOP_WORDS.has(lower) || COMMON_SYMBOLS.has(lower)) continue;
     if (moduleSpans.some(([from, to]) => at >= from && at + word.length <= to)) continue;
-    const quoted = quotedSpans.some(([from, to]) => at > from && at + word.length < to);
+    const inside = ([from, to]: [number, number]): boolean => at > from && at + word.length < to;
+    if (exampleSpans.some(inside) && !shapedLikeCode(word) && !/^\p{Lu}/u.test(word)) continue;
+    const quoted = quotedSpans.some(inside);
     if (codeStyle(word, question.slice(Math.max(0, at - 2), at), question.slice(at + word.length, at + word.length + 7), quoted)) symbols.add(word);
   }
   return { paths: [...paths], symbols: [...symbols], shaped: [...symbols].filter(shapedLikeCode) };
