@@ -26,6 +26,8 @@ export interface IndexInput {
   paths: readonly string[];
   /** File text (may be read lazily). */
   text(i: number): string;
+  /** What file i's package is for (`packageDescriptions`): indexed with its path words. */
+  describe?(i: number): string | undefined;
 }
 
 const SEARCH_OPTIONS = {
@@ -35,7 +37,7 @@ const SEARCH_OPTIONS = {
 
 /** "LRLX": the first word of a stored index; FORMAT changes whenever the layout or the terms it holds change. */
 const MAGIC = 0x584c524c;
-const FORMAT = 2;
+const FORMAT = 3;
 const HEADER_WORDS = 16;
 /** Files indexed between two turns of the event loop in `buildAsync` (about 20 ms of work). */
 const FILES_PER_STEP = 300;
@@ -152,9 +154,10 @@ export class LexicalIndex {
   }
 
   /**
-   * Indexes every file: path words, declared names and text (the first MAX_INDEXED_CHARS characters), split and
-   * stemmed by `wordTerms`. Term frequencies are counted here in typed arrays, not through MiniSearch's `add`,
-   * which walks its radix tree once per term occurrence (~1.3 µs each: over 4 s for django's 3.3M occurrences).
+   * Indexes every file: path words (with its package's description), declared names and text (the first
+   * MAX_INDEXED_CHARS characters), split and stemmed by `wordTerms`. Term frequencies are counted here in typed
+   * arrays, not through MiniSearch's `add`, which walks its radix tree once per term occurrence (~1.3 µs each: over
+   * 4 s for django's 3.3M occurrences).
    */
   static build(input: IndexInput, centrality?: Float64Array): LexicalIndex {
     const steps = LexicalIndex.building(input, centrality);
@@ -235,6 +238,8 @@ export class LexicalIndex {
         else nameDocs.set(name, [doc]);
       }
       forEachWord(path, countWord);
+      const description = input.describe?.(doc);
+      if (description) forEachWord(description, countWord);
       flush(doc, 0);
       names.forEach(countWord);
       flush(doc, 1);

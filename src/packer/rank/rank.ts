@@ -2,14 +2,16 @@
  * Ranks the files of a repository for a question (or without one), to decide which files a token budget keeps
  * in full, which as signatures and which it leaves out.
  *
- * With a question: BM25 over three fields (path words, declared identifiers, text) seeds a personalised PageRank
- * over the dependency graph, so the files that matching files depend on, and that depend on them, rise too; a
- * strong lexical match stays on top. Without one: PageRank centrality, entry points boosted, tests lowered.
+ * With a question: BM25 over three fields (path words with the package's description, declared identifiers, text)
+ * seeds a personalised PageRank over the dependency graph, so the files that matching files depend on, and that
+ * depend on them, rise too; a strong lexical match stays on top. Without one: PageRank centrality, entry points
+ * boosted, tests lowered.
  */
 import { findMentions, namedFiles } from './named.js';
 import { buildWalk, pageRank, type Walk } from './pagerank.js';
 import { entryPoints, isGenerated, isProse, isTestPath, type EntryKind } from './paths.js';
-import { LexicalIndex } from './lexicalIndex.js';
+import { LexicalIndex, type IndexInput } from './lexicalIndex.js';
+import { packageDescriptions } from './packages.js';
 import { questionTerms } from './terms.js';
 
 export interface RankInput {
@@ -33,7 +35,7 @@ export interface Ranking {
 }
 
 // ---- weights: with a question ----
-/** Path words are few and chosen by people: a match there says most about what a file is for. */
+/** Path words and the package's description are few and chosen by people: a match there says most about what a file is for. */
 export const PATH_BOOST = 3;
 /** Declared names are the file's own vocabulary, sharper than every word it merely uses. */
 export const IDENTIFIERS_BOOST = 2;
@@ -143,10 +145,11 @@ export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache):
     cache?.save(fresh.toBytes());
     return fresh;
   };
-  const lexicalIndex = (): LexicalIndex => (index ??= cachedIndex() ?? built(LexicalIndex.build(input, questionFree().relative)));
+  const indexed = (): IndexInput => ({ ...input, describe: packageDescriptions(input.paths, input.text) });
+  const lexicalIndex = (): LexicalIndex => (index ??= cachedIndex() ?? built(LexicalIndex.build(indexed(), questionFree().relative)));
   return {
     async prepare(signal) {
-      index ??= cachedIndex() ?? built(await LexicalIndex.buildAsync(input, questionFree().relative, signal));
+      index ??= cachedIndex() ?? built(await LexicalIndex.buildAsync(indexed(), questionFree().relative, signal));
     },
     rank(question) {
       const asked = question?.trim();
