@@ -284,7 +284,14 @@ export class FileCache {
       const { label: header, offset } = readLabel<IndexHeader>(data);
       if (header.version === CACHE_VERSION) {
         const snapshot = header.snapshot && Snapshot.read(header.snapshot, data, offset);
-        return new FileCache(file, header.entriesId, header.counts, snapshot, render, header.graph);
+        const cache = new FileCache(file, header.entriesId, header.counts, snapshot, render, header.graph);
+        if (snapshot) {
+          // The cache opens while git lists the files (babel: ~0.2 s with the main thread idle): do now what the
+          // first lookup would do then.
+          snapshot.row('');
+          if (snapshot.meta.render === render) cache.blocks = await readFile(cache.blocksFile).catch(() => Buffer.alloc(0));
+        }
+        return cache;
       }
     } catch {
       // no cache yet, or a damaged one: start empty
