@@ -96,7 +96,7 @@ export class Analyser {
     }
     this.fresh++;
     const text = file.text;
-    this.pending.push({ index, job: { path: file.path, text, lines: file.lines, facts, tokens, block: tokens } });
+    this.pending.push({ index, job: { path: file.path, text, lines: file.lines, facts, tokens } });
     this.pendingChars += text.length;
     this.backlogChars += text.length;
     this.missChars += text.length;
@@ -114,14 +114,7 @@ export class Analyser {
   async drain(): Promise<void> {
     if (!this.pool || this.backlogChars <= BACKLOG_CHARS) return;
     this.dispatch();
-    if (this.options.mainThreadHelps) {
-      const counter = this.options.tokenizer.load();
-      for (let batch = this.pool.steal(); batch; batch = this.backlogChars > BACKLOG_CHARS / 2 ? this.pool.steal() : undefined) {
-        throwIfCancelled(this.options.signal);
-        batch.complete(batch.jobs.map((job) => runAnalyseJob(job, this.options.settings, counter)));
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let worker results and Ctrl-C through
-      }
-    }
+    if (this.options.mainThreadHelps) await this.help(this.pool, () => this.backlogChars > BACKLOG_CHARS / 2);
     while (this.backlogChars > BACKLOG_CHARS / 2 && !this.failed) {
       await new Promise<void>((resolve) => this.backlogWaiters.push(resolve));
       throwIfCancelled(this.options.signal);
@@ -143,14 +136,7 @@ export class Analyser {
   async finish(): Promise<{ files: AnalysedFile[]; fresh: number }> {
     if (this.pool) {
       this.dispatch();
-      if (this.options.mainThreadHelps) {
-        const counter = this.options.tokenizer.load();
-        for (let batch = this.pool.steal(); batch; batch = this.pool.steal()) {
-          throwIfCancelled(this.options.signal);
-          batch.complete(batch.jobs.map((job) => runAnalyseJob(job, this.options.settings, counter)));
-          await new Promise<void>((resolve) => setImmediate(resolve)); // let worker results and Ctrl-C through
-        }
-      }
+      if (this.options.mainThreadHelps) await this.help(this.pool, () => true);
       await Promise.all(this.batches);
     } else {
       const counter = this.pending.some((p) => p.job.tokens) ? this.options.tokenizer.load() : undefined;
@@ -212,6 +198,19 @@ export class Analyser {
       wake();
     });
     this.batches.push(done);
+  }
+
+  /**
+   * The main thread counts queued batches itself while `more()` holds, one at a time, letting worker results
+   * and Ctrl-C through in between.
+   */
+  private async help(pool: AnalysisPool, more: () => boolean): Promise<void> {
+    const counter = this.options.tokenizer.load();
+    for (let batch = pool.steal(); batch; batch = more() ? pool.steal() : undefined) {
+      throwIfCancelled(this.options.signal);
+      batch.complete(batch.jobs.map((job) => runAnalyseJob(job, this.options.settings, counter)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Keeps a file's result; a rendered block goes onto the file (as the cache's stored blocks do). */

@@ -11,12 +11,13 @@ export interface AnalyseJob {
   lines: number;
   /** Extract imports (false when the cache already has them). */
   facts: boolean;
-  /** Count the tokens of the rendered `full` block (false when cached or the tokenizer is not additive). */
+  /**
+   * Count the tokens of the rendered `full` block, and return that block (false when cached or the tokenizer
+   * is not additive): the main thread then need not keep the text.
+   */
   tokens: boolean;
   /** Count `text` itself rather than a file block (prompt pieces such as the repository header). */
   raw?: boolean;
-  /** Return the rendered `full` block as UTF-8 (with `tokens`): the main thread then need not keep the text. */
-  block?: boolean;
 }
 
 export interface AnalyseResult {
@@ -37,7 +38,7 @@ export function runAnalyseJob(job: AnalyseJob, settings: RenderSettings, counter
   if (job.tokens && counter) {
     const block = renderFileBlock({ path: job.path, text: job.text, lines: job.lines, level: 'full' }, settings);
     result.tokens = counter.count(block);
-    if (job.block) result.block = encoder.encode(block);
+    result.block = encoder.encode(block);
   }
   return result;
 }

@@ -334,16 +334,10 @@ export class FileCache {
       if ('reason' in known) return known;
       const { key, lines, bytes, offset, length } = known;
       this.viaSnapshot.set(key, row);
-      if (!sameRender) return { key, lines, bytes };
-      if (!this.blocks) {
-        try {
-          this.blocks = readFileSync(this.blocksFile);
-        } catch {
-          this.blocks = Buffer.alloc(0);
-        }
-      }
-      if (offset + length > this.blocks.length) return { key, lines, bytes };
-      return { key, lines, bytes, block: this.blocks.subarray(offset, offset + length) };
+      // The block store was read when the cache opened (under the same rendering only).
+      const blocks = this.blocks;
+      if (!sameRender || !blocks || offset + length > blocks.length) return { key, lines, bytes };
+      return { key, lines, bytes, block: blocks.subarray(offset, offset + length) };
     };
   }
 
