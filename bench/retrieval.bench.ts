@@ -4,7 +4,7 @@
 // test/retrieval/heldout.json (written later, without looking at the ranker: the honest measure) — written the way
 // developers ask, each with the files that answer it — the repository is packed at budgets of 32K and 128K tokens; a question is a hit when an answering
 // file comes in full. The same measure is computed in the same run for two baselines given the same room for
-// whole files: files in plain BM25 order (MiniSearch over the ranker's own index: paths with their package's
+// whole files: files in plain BM25 order (BM25+ over the ranker's own index: paths with their package's
 // description, identifiers and text; no graph), and in a seeded random order. Results are printed and written to
 // $LONGREPO_BENCH_DIR/results/retrieval.json.
 import { execFileSync } from 'node:child_process';

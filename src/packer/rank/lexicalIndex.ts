@@ -1,15 +1,12 @@
 /**
  * A repository's lexical index — BM25 postings over three fields, each file's declared names, its generated flag —
- * held in typed arrays and stored as one binary buffer; a question is scored by MiniSearch.
+ * held in typed arrays and stored as one binary buffer; a question is scored straight from the postings.
  *
- * Why not MiniSearch's own serialised index: loading it builds a radix-tree node and two nested maps per term and
- * posting. For babel (28K files, ~2M postings) that took ~0.45 s and most of a warm fitted pack's garbage
- * collection, on every question. Here loading is one file read and a few typed-array views. A question builds a
- * MiniSearch over its own terms' postings only, given the whole index's document count and average field lengths,
- * so every score is exactly the one the whole index would give (the test checks it against `MiniSearch.add`).
+ * Why not MiniSearch's own index: loading its serialised form builds a radix-tree node and two nested maps per term
+ * and posting. For babel (28K files, ~2M postings) that took ~0.45 s and most of a warm fitted pack's garbage
+ * collection, on every question. Here loading is one file read and a few typed-array views, and `search` gives
+ * MiniSearch's own BM25+ scores (the test checks them against a MiniSearch filled with `add`).
  */
-// MiniSearch: maintained, dependency-free, multi-field BM25+ with per-field boosts and pluggable tokenisation.
-import MiniSearch, { type AsPlainObject, type SearchResult } from 'minisearch';
 import { throwIfCancelled } from '../errors.js';
 import { declaredNames } from './declarations.js';
 import { isGenerated } from './paths.js';
@@ -30,10 +27,15 @@ export interface IndexInput {
   describe?(i: number): string | undefined;
 }
 
-const SEARCH_OPTIONS = {
-  fields: FIELDS as Field[], idField: 'id',
-  tokenize: (question: string) => questionTerms(question).map((q) => q.term), processTerm: (term: string) => term,
-};
+/** A file that matches a question: its BM25+ score and the question's terms it holds, in question order. */
+export interface LexicalResult {
+  id: number;
+  score: number;
+  queryTerms: string[];
+}
+
+/** BM25+ as MiniSearch 7 defines it, with its defaults: term-frequency saturation k, length normalisation b, floor d. */
+const BM25_PARAMS = { k: 1.2, b: 0.7, d: 0.5 };
 
 /** "LRLX": the first word of a stored index; FORMAT changes whenever the layout or the terms it holds change. */
 const MAGIC = 0x584c524c;
@@ -123,34 +125,70 @@ export class LexicalIndex {
     return k < 0 ? [] : [...this.t.nameDocs.subarray(this.t.nameStart[k], this.t.nameStart[k + 1])];
   }
 
-  /** MiniSearch's BM25+ results for a question (OR of its terms, exact terms only), with per-field boosts. */
-  search(question: string, boost: Record<Field, number>): SearchResult[] {
+  /**
+   * BM25+ results for a question: the OR of its terms (exact terms only), each field's score times its boost, best
+   * first (ties by file). The scores are MiniSearch's, to the last bit: its formula and defaults (BM25_PARAMS), the
+   * same sums in the same order (per term: fields in order; then terms in question order), and a file's total times
+   * the number of distinct terms it matched. The test checks them against a MiniSearch filled with `add`.
+   *
+   * Why not MiniSearch itself: loading a question's postings into it (a map per term, field and file, then a result
+   * object per file and term) took ~70 ms and much of the garbage collection of a fitted babel pack; walking the
+   * typed-array postings takes a few milliseconds.
+   */
+  search(question: string, boost: Record<Field, number>): LexicalResult[] {
     const { t } = this;
-    const index: [string, Record<string, Record<string, number>>][] = [];
-    const documentIds: Record<string, number> = {};
-    const fieldLength: Record<string, number[]> = {};
+    const n = t.documentCount;
+    const { k, b, d } = BM25_PARAMS;
+    const boosts = FIELDS.map((field) => boost[field] || 1);
+    const total = new Float64Array(n);
+    const matched: (string[] | undefined)[] = new Array(n);
+    const found: number[] = [];
+    const matchingFields = [0, 0, 0];
+    const inverseFrequency = [0, 0, 0];
     for (const { term } of questionTerms(question)) {
-      const k = t.terms.find(term);
-      if (k < 0) continue;
-      const entry: Record<string, Record<string, number>> = {};
-      for (let p = t.postingStart[k]!; p < t.postingStart[k + 1]!; p++) {
-        const packed = t.postingDocField[p]!;
-        const doc = packed >>> 2;
-        (entry[packed & 3] ??= {})[doc] = t.postingFreq[p]!;
-        if (documentIds[doc] === undefined) {
-          documentIds[doc] = doc;
-          fieldLength[doc] = [t.fieldLength[3 * doc]!, t.fieldLength[3 * doc + 1]!, t.fieldLength[3 * doc + 2]!];
-        }
+      const at = t.terms.find(term);
+      if (at < 0) continue;
+      const start = t.postingStart[at]!;
+      const end = t.postingStart[at + 1]!;
+      matchingFields.fill(0);
+      for (let p = start; p < end; p++) matchingFields[t.postingDocField[p]! & 3]!++;
+      for (let f = 0; f < 3; f++) {
+        const m = matchingFields[f]!;
+        inverseFrequency[f] = Math.log(1 + (n - m + 0.5) / (m + 0.5));
       }
-      index.push([term, entry]);
+      // Postings run by file, then field: a file's fields are summed first, then added to its total.
+      let doc = -1;
+      let sum = 0;
+      const addTerm = (): void => {
+        if (doc < 0) return;
+        const terms = matched[doc];
+        if (terms === undefined) {
+          matched[doc] = [term];
+          found.push(doc);
+          total[doc] = sum;
+        } else {
+          if (!terms.includes(term)) terms.push(term);
+          total[doc] = total[doc]! + sum;
+        }
+      };
+      for (let p = start; p < end; p++) {
+        const packed = t.postingDocField[p]!;
+        const next = packed >>> 2;
+        if (next !== doc) {
+          addTerm();
+          doc = next;
+          sum = 0;
+        }
+        const field = packed & 3;
+        const termFreq = t.postingFreq[p]!;
+        const fieldLength = t.fieldLength[3 * doc + field]!;
+        const raw = inverseFrequency[field]! * (d + termFreq * (k + 1) / (termFreq + k * (1 - b + b * fieldLength / t.averageFieldLength[field]!)));
+        sum += boosts[field]! * raw;
+      }
+      addTerm();
     }
-    if (index.length === 0) return [];
-    const scoped: AsPlainObject = {
-      documentCount: t.documentCount, nextId: t.documentCount, documentIds, fieldIds: fieldIds(), fieldLength,
-      averageFieldLength: [...t.averageFieldLength], storedFields: {}, dirtCount: 0,
-      index: index as unknown as AsPlainObject['index'], serializationVersion: 2,
-    };
-    return MiniSearch.loadJS(scoped, SEARCH_OPTIONS).search(question, { boost, combineWith: 'OR', prefix: false, fuzzy: false });
+    const results = found.map((id) => ({ id, score: total[id]! * matched[id]!.length, queryTerms: matched[id]! }));
+    return results.sort((x, y) => y.score - x.score || x.id - y.id);
   }
 
   /**
@@ -337,10 +375,6 @@ export class LexicalIndex {
       throw error;
     }
   }
-}
-
-function fieldIds(): Record<string, number> {
-  return Object.fromEntries(FIELDS.map((field, k) => [field, k]));
 }
 
 /**

@@ -10,7 +10,7 @@
 import { findMentions, namedFiles } from './named.js';
 import { buildWalk, pageRank, type Walk } from './pagerank.js';
 import { entryPoints, isGenerated, isProse, isTestPath, type EntryKind } from './paths.js';
-import { LexicalIndex, type IndexInput } from './lexicalIndex.js';
+import { LexicalIndex, type IndexInput, type LexicalResult } from './lexicalIndex.js';
 import { packageDescriptions } from './packages.js';
 import { questionTerms } from './terms.js';
 
@@ -74,22 +74,10 @@ export interface LexicalIndexCache {
   save(index: Uint8Array): void;
 }
 
-interface LexicalMatch {
-  score: number;
-  /** The words of the question this file matched. */
-  words: string[];
-}
-
-function lexicalMatches(index: LexicalIndex, question: string): Map<number, LexicalMatch> {
-  const display = new Map(questionTerms(question).map((q) => [q.term, q.word]));
-  const matches = new Map<number, LexicalMatch>();
-  if (display.size === 0) return matches;
+/** BM25+ score by file, of the files that hold any of the question's terms. */
+function lexicalMatches(index: LexicalIndex, question: string): Map<number, LexicalResult> {
   const results = index.search(question, { path: PATH_BOOST, identifiers: IDENTIFIERS_BOOST, text: TEXT_BOOST });
-  for (const result of results) {
-    const words = [...new Set(result.queryTerms.map((t) => display.get(t) ?? t))];
-    matches.set(result.id as number, { score: result.score, words });
-  }
-  return matches;
+  return new Map(results.map((result) => [result.id, result]));
 }
 
 function maxOf(values: ArrayLike<number>): number {
@@ -123,7 +111,7 @@ export interface Ranker {
    */
   prepare(signal?: AbortSignal): Promise<void>;
   rank(question?: string): Ranking;
-  /** Plain BM25: MiniSearch's scores over the three fields, without PageRank or any factor (the baseline). */
+  /** Plain BM25: MiniSearch's BM25+ scores over the three fields, without PageRank or any factor (the baseline). */
   bm25(question: string): number[];
 }
 
@@ -236,12 +224,17 @@ function rankForQuestion(
     const value = factor * (LEXICAL_WEIGHT * lex + GRAPH_WEIGHT * near + CENTRALITY_WEIGHT * central.norm[i]!);
     score.push(named.has(i) ? value + NAMED_BONUS : value);
   }
+  let display: Map<string, string> | undefined; // a term as the question wrote it
   const reason = (i: number): string => {
     const parts: string[] = [];
     const why = named.get(i);
     if (why !== undefined) parts.push(why);
     const match = matches.get(i);
-    if (match) parts.push(`question terms: ${match.words.join(', ')} (bm25 ${round(match.score)})`);
+    if (match) {
+      display ??= new Map(questionTerms(question).map((q) => [q.term, q.word]));
+      const words = new Set(match.queryTerms.map((term) => display!.get(term) ?? term));
+      parts.push(`question terms: ${[...words].join(', ')} (bm25 ${round(match.score)})`);
+    }
     const rowStart = walk.start[i]!;
     const rowMiddle = rowStart + walk.outDegree[i]!;
     let imports = 0;
