@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RepositoryConversation } from '../src/packer/conversation.js';
 import { pack } from '../src/packer/pack.js';
 import { loadTokenCounter } from '../src/packer/tokens/tokenizer.js';
 import { corpusDir } from './helpers/corpus.js';
-import { useTempDirs } from './helpers/repo.js';
+import { gitCopyOf, useTempDirs } from './helpers/repo.js';
 
 const fresh = useTempDirs();
 const counter = loadTokenCounter('cl100k');
@@ -72,6 +72,25 @@ test('a fitted pack is the same from a cold cache, a warm one (cached lexical in
   const o200kNone = await pack(corpusDir('node-express'), { ...options, tokenizer: 'o200k', cacheDir: null });
   assert.equal(o200k.prompt, o200kNone.prompt);
   assert.equal(JSON.stringify(o200k.manifest), JSON.stringify(o200kNone.manifest));
+});
+
+test('the ranking made ahead from the last pack is kept only for the same files: after an edit the pack ranks anew', async () => {
+  // A warm fitted pack ranks the last pack's files while git lists the files; an edit that changes the ranking
+  // (a file gains the question's words) must give exactly what a pack without cache gives.
+  const root = fresh();
+  gitCopyOf(corpusDir('node-express'), root);
+  const cacheDir = fresh();
+  const options = { budget: 30_000, question: 'how are query strings parsed?' };
+  await pack(root, { ...options, cacheDir });
+  const warm = await pack(root, { ...options, cacheDir }); // ranked ahead, and kept
+  assert.equal(warm.prompt, (await pack(root, { ...options, cacheDir: null })).prompt);
+  const before = warm.manifest.files.find((f) => f.path === 'lib/view.js')!;
+  appendFileSync(join(root, 'lib/view.js'), '\n// query strings are parsed here: query string parsing of the query string\n');
+  const edited = await pack(root, { ...options, cacheDir });
+  const none = await pack(root, { ...options, cacheDir: null });
+  assert.equal(edited.prompt, none.prompt);
+  assert.equal(JSON.stringify(edited.manifest), JSON.stringify(none.manifest));
+  assert.ok(edited.manifest.files.find((f) => f.path === 'lib/view.js')!.rank! < before.rank!, 'the edit raised the file');
 });
 
 test('a warm fitted pack takes the signatures views from the snapshot: it needs no entries file', async () => {

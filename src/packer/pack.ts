@@ -8,10 +8,11 @@ import { discoverFiles, readFileText, type Discovery, type SourceFile } from './
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
-import { buildGraph } from './graph/graph.js';
+import { buildGraph, type DependencyGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { dependencyOrder, formatOrder, orderFiles, parseOrder, withCycleOf, type OrderSpec } from './order/order.js';
+import { createRanker, type Ranking } from './rank/rank.js';
 import { createRepoIndex } from './repoIndex.js';
 import {
   DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader, renderMapFooter,
@@ -90,7 +91,19 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     : { stage: 'analyse', done: progress.analysed, total: progress.files, tokens: progress.tokens });
   // The cache loads while git lists the files; the analyser starts when it has the cache.
   let analyser: Analyser | undefined;
+  // A pack to fit ranks the last pack's files once the cache is open, while git still lists the files; it keeps that
+  // ranking if it finds the same files. (Ranking while the block store is read was slower: git, the read and the
+  // ranking then compete for the two cores.)
+  let ahead: RankedAhead | undefined;
+  const rankEarly = budget === undefined ? undefined : (cache: FileCache): void => {
+    try {
+      ahead = rankAhead(cache, budget, options.question, `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|full`);
+    } catch {
+      // work ahead only: the pack ranks as usual, and reports what went wrong itself
+    }
+  };
   const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`).then((cache) => {
+    rankEarly?.(cache);
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
       mainThreadHelps: options.mainThreadHelps,
@@ -105,7 +118,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     return { cache, analyser: started };
   });
   try {
-    return await packWith(absRoot, ready, settings, tokenizer, order, budget, options, started, (stage) => {
+    return await packWith(absRoot, ready, () => ahead, settings, tokenizer, order, budget, options, started, (stage) => {
       Object.assign(progress, stage);
       report();
     });
@@ -115,7 +128,8 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
 }
 
 async function packWith(
-  absRoot: string, ready: Promise<{ cache: FileCache; analyser: Analyser }>, settings: RenderSettings, tokenizer: TokenizerChoice,
+  absRoot: string, ready: Promise<{ cache: FileCache; analyser: Analyser }>, ahead: () => RankedAhead | undefined,
+  settings: RenderSettings, tokenizer: TokenizerChoice,
   order: OrderSpec, budget: number | undefined, options: PackOptions, started: number,
   onStage: (update: { scanned?: number; candidates?: number; files?: number; scanning?: boolean }) => void,
 ): Promise<PackResult> {
@@ -150,7 +164,9 @@ async function packWith(
   const analysedAt = performance.now();
 
   const { imports: importsByPath, digest } = resolveImports(discovery, analysed, cache);
-  const graph = buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
+  const early = ahead();
+  const same = early?.digest === digest ? early : undefined; // the same paths and contents: the same graph and ranking
+  const graph = same?.graph ?? buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
   const known = cache.cachedOrder(digest);
   const dependency = known ? withCycleOf(analysed.length, known.order, known.cycles) : dependencyOrder(graph);
   if (!known) cache.storeOrder(digest, dependency);
@@ -167,8 +183,8 @@ async function packWith(
   // A repository that fits is packed whole, whatever the question: the prompt then never depends on it.
   const fit = budget !== undefined && (!tokenizer.additive || wholeTokens > budget)
     ? await fitRepository({
-      analysed, graph, fullTokens, fixedTokens, budget, question: options.question, settings, tokenizer, signal: options.signal,
-      lexicalCache: cache.lexicalCache(digest), signatureCache: signatureCache(cache, analysed, settings, tokenizer),
+      analysed, graph, fullTokens, fixedTokens, budget, question: options.question, ranking: same?.ranking, settings, tokenizer,
+      signal: options.signal, lexicalCache: cache.lexicalCache(digest), signatureCache: signatureCache(cache, analysed, settings, tokenizer),
       mapDepthCache: { get: () => cache.cachedValue(depthName), set: (depth) => cache.storeValue(depthName, depth) },
       countPiece: (text) => {
         const cached = cache.cachedCount(tokenizer.id, text);
@@ -286,9 +302,10 @@ async function packWith(
  * its result is cached for the whole set: the same paths with the same contents give the same graph.
  */
 function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache): { imports: Record<string, string[]>; digest: string } {
-  const hash = createHash('sha1');
-  for (const file of analysed) hash.update(file.path).update('\0').update(file.key).update('\0');
-  const digest = hash.digest('base64url');
+  // The last pack's files again (the usual warm pack): their digest is known, and comparing costs less than hashing.
+  const last = cache.lastPack();
+  const digest = last && last.paths.length === analysed.length && analysed.every((f, i) => f.path === last.paths[i] && f.key === last.keys[i])
+    ? last.digest : filesDigest(analysed.map((f) => f.path), analysed.map((f) => f.key));
   const cached = cache.cachedImports(digest);
   if (cached) return { imports: cached, digest };
   const index = createRepoIndex(discovery.root, analysed, discovery.listed);
@@ -304,6 +321,38 @@ function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[],
   }
   cache.storeImports(digest, imports);
   return { imports, digest };
+}
+
+/** Names a set of files by every path and content key, in order: what the cached graph and lexical index belong to. */
+function filesDigest(paths: readonly string[], keys: readonly string[]): string {
+  const hash = createHash('sha1');
+  paths.forEach((path, i) => hash.update(path).update('\0').update(keys[i]!).update('\0'));
+  return hash.digest('base64url');
+}
+
+interface RankedAhead {
+  /** `filesDigest` of the files ranked. */
+  digest: string;
+  graph: DependencyGraph;
+  ranking: Ranking;
+}
+
+/**
+ * Ranks the files of the last pack for the question, from the cache alone (its graph and lexical index), while
+ * git lists the files and the main thread would wait: a warm fitted pack finds the same files and skips ranking.
+ * Nothing when the last pack fitted the budget whole, or the cache lacks what ranking needs.
+ */
+function rankAhead(cache: FileCache, budget: number, question: string | undefined, tokensKey: string): RankedAhead | undefined {
+  const last = cache.lastPack();
+  if (!last || last.tokensKey !== tokensKey || last.tokens <= budget) return undefined;
+  const { digest } = last;
+  const imports = cache.cachedImports(digest);
+  if (!imports) return undefined;
+  const graph = buildGraph(last.paths, (path) => imports[path] ?? []);
+  const lexical = cache.lexicalCache(digest);
+  const ranker = createRanker({ paths: graph.paths, imports: graph.imports, text: () => '' }, { load: () => lexical.load(), save: () => undefined });
+  // Ready: the index is cached (it is never built from these empty texts).
+  return ranker.ready(question) ? { digest, graph, ranking: ranker.rank(question) } : undefined;
 }
 
 /**

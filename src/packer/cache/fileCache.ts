@@ -107,6 +107,11 @@ class Snapshot {
     return { key: this.text.keys[row]!, lines: n[at + 4]!, bytes: n[at + 5]!, offset: n[at + 6]!, length: n[at + 7]! };
   }
 
+  /** The content key of a packed file; undefined for a skipped one. */
+  packedKey(row: number): string | undefined {
+    return this.text.reasons[row] ? undefined : this.text.keys[row];
+  }
+
   language(row: number): LanguageId {
     return this.text.languages[row] as LanguageId;
   }
@@ -163,6 +168,15 @@ class SnapshotWriter {
       data: [Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength), ...columns],
     };
   }
+}
+
+/** What `FileCache.lastPack` tells of the files the last pack packed. */
+export interface LastPack {
+  paths: string[];
+  keys: string[];
+  digest: string;
+  tokens: number;
+  tokensKey: string;
 }
 
 /** The JSON header of the index file. */
@@ -257,6 +271,8 @@ export class FileCache {
   private loaded: Record<string, CachedFile> | undefined;
   /** Signatures views read from the snapshot, by row (fitting asks for a file's more than once). */
   private readonly views = new Map<number, { elided: number[]; tokens: number } | null | undefined>();
+  /** `lastPack()`, made on first call. */
+  private last: LastPack | undefined;
   /** Files this pack knows from the snapshot alone: content key → snapshot row. */
   private readonly viaSnapshot = new Map<string, number>();
 
@@ -406,6 +422,29 @@ export class FileCache {
   /** Records that an entry gained a field (elisions, another token count), so the cache is written again. */
   touched(): void {
     this.entriesChanged = true;
+  }
+
+  /**
+   * The files the last pack packed (paths and content keys, in its order), their digest (as the caller computed it
+   * for `storeImports`: the graph and the snapshot are saved together) and the tokens of their full blocks under
+   * the snapshot's settings; undefined without a snapshot. A pack that finds the same files needs no new digest, and
+   * may work ahead on them while git lists the files.
+   */
+  lastPack(): LastPack | undefined {
+    const snapshot = this.snapshot;
+    if (!snapshot || !this.graph) return undefined;
+    if (this.last) return this.last;
+    const paths: string[] = [];
+    const keys: string[] = [];
+    let tokens = 0;
+    for (let row = 0; row < snapshot.meta.rows; row++) {
+      const key = snapshot.packedKey(row);
+      if (key === undefined) continue;
+      paths.push(snapshot.paths[row]!);
+      keys.push(key);
+      tokens += snapshot.tokens(row) ?? 0;
+    }
+    return (this.last = { paths, keys, digest: this.graph.digest, tokens, tokensKey: snapshot.meta.tokensKey });
   }
 
   /** Resolved imports by path, if the last pack saw exactly the same files (same `digest`). */

@@ -1,6 +1,6 @@
 import { throwIfCancelled, UsageError } from '../errors.js';
 import type { DependencyGraph } from '../graph/graph.js';
-import { rankFilesAsync, type LexicalIndexCache } from '../rank/rank.js';
+import { rankFilesAsync, type LexicalIndexCache, type Ranking } from '../rank/rank.js';
 import {
   renderFileBlock, renderMapFooter, renderMapHeader, renderMapLine, type Elision, type FileLevel, type RenderSettings,
 } from '../render/render.js';
@@ -25,6 +25,8 @@ export interface FitRepositoryInput {
   fixedTokens: number;
   budget: number;
   question?: string;
+  /** The ranking of exactly these files for the question, if made ahead: it is not made again. */
+  ranking?: Ranking;
   settings: RenderSettings;
   tokenizer: TokenizerChoice;
   signal?: AbortSignal;
@@ -76,7 +78,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       'use --tokenizer cl100k, o200k or a byte-level BPE tokenizer.json, or drop --budget');
   }
   throwIfCancelled(input.signal);
-  const ranking = await rankFilesAsync({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question }, input.lexicalCache, input.signal);
+  const ranking = input.ranking ?? await rankFilesAsync({ paths: graph.paths, text: (i) => analysed[i]!.text, imports: graph.imports, question: input.question }, input.lexicalCache, input.signal);
   // Paths are sorted (discovery's byte order), so ties broken by index are broken by path.
   const ranked = analysed.map((_, i) => i).sort((a, b) => ranking.score[b]! - ranking.score[a]! || a - b);
   const rank: number[] = new Array(analysed.length);

@@ -110,6 +110,8 @@ export interface Ranker {
    * through; `rank` after it does not block. Without it, `rank` builds the index at once.
    */
   prepare(signal?: AbortSignal): Promise<void>;
+  /** Whether `rank(question)` can run without reading any file's text: no question, or the lexical index is cached. */
+  ready(question?: string): boolean;
   rank(question?: string): Ranking;
   /** Plain BM25: MiniSearch's BM25+ scores over the three fields, without PageRank or any factor (the baseline). */
   bm25(question: string): number[];
@@ -138,6 +140,9 @@ export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache):
   return {
     async prepare(signal) {
       index ??= cachedIndex() ?? built(await LexicalIndex.buildAsync(indexed(), questionFree().relative, signal));
+    },
+    ready(question) {
+      return !question?.trim() || (index ??= cachedIndex()) !== undefined;
     },
     rank(question) {
       const asked = question?.trim();
