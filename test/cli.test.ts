@@ -36,6 +36,32 @@ test('pack writes the prompt and the manifest, and says what it did on stderr', 
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
 });
 
+test('the command keeps V8\'s compiled code in the cache directory, replaces a damaged copy, and writes none with --no-cache', () => {
+  const cacheDir = join(dir, 'code-cache');
+  const env = { LONGREPO_CACHE_DIR: cacheDir };
+  const codeFiles = (): string[] => (existsSync(join(cacheDir, 'code')) ? readdirSync(join(cacheDir, 'code')) : []);
+  const first = run(['pack', express, '-o', join(dir, 'code1.txt'), '-q'], env);
+  assert.equal(first.status, 0, first.stderr);
+  const [file] = codeFiles();
+  assert.match(file ?? '', /^cli-[0-9a-f]{20}\.bin$/);
+  const path = join(cacheDir, 'code', file!);
+  const made = readFileSync(path);
+  assert.ok(made.length > 100_000, `${made.length} bytes of compiled code`);
+  const second = run(['pack', express, '-o', join(dir, 'code2.txt'), '-q'], env);
+  assert.equal(second.status, 0, second.stderr);
+  assert.ok(readFileSync(path).equals(made), 'an accepted cache is not written again');
+  assert.equal(readFileSync(join(dir, 'code2.txt'), 'utf8'), readFileSync(join(dir, 'code1.txt'), 'utf8'));
+  writeFileSync(path, Buffer.alloc(made.length, 7)); // damaged: V8 rejects it
+  const third = run(['pack', express, '-o', join(dir, 'code3.txt'), '-q'], env);
+  assert.equal(third.status, 0, third.stderr);
+  assert.equal(readFileSync(join(dir, 'code3.txt'), 'utf8'), readFileSync(join(dir, 'code1.txt'), 'utf8'));
+  assert.ok(!readFileSync(path).equals(Buffer.alloc(made.length, 7)), 'the damaged cache was replaced');
+  assert.deepEqual(codeFiles(), [file]);
+  const none = run(['pack', express, '-o', join(dir, 'code4.txt'), '-q', '--no-cache'], { LONGREPO_CACHE_DIR: join(dir, 'code-none') });
+  assert.equal(none.status, 0, none.stderr);
+  assert.ok(!existsSync(join(dir, 'code-none')), '--no-cache writes nothing');
+});
+
 test('a prompt written into the repository is not packed by the next pack', () => {
   const repo = join(dir, 'self');
   mkdirSync(repo);

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'nod
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
-import { defaultCacheDir } from '../../packer/cache/fileCache.js';
+import { defaultCacheDir } from '../../packer/cache/cacheDir.js';
 import { CancelledError, UsageError, throwIfCancelled } from '../../packer/errors.js';
 import { withoutSecret } from '../errors.js';
 import { belongsToDtype, MODEL_DTYPES, MODEL_METADATA_FILES, modelFileName, type ModelDtype } from './dtypes.js';

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FileStamp, KnownFile, SkippedFile, SourceFile } from '../discover/discover.js';
 import { writeOutputs } from '../output/writeOutputs.js';
@@ -223,15 +222,6 @@ interface EntriesFileShape {
   version: number;
   entriesId: string;
   entries: Record<string, CachedFile>;
-}
-
-/** `$LONGREPO_CACHE_DIR`, else `$XDG_CACHE_HOME/longrepo`, else the platform's user cache directory. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LONGREPO_CACHE_DIR) return env.LONGREPO_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'longrepo');
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'longrepo');
-  if (process.platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'longrepo', 'Cache');
-  return join(homedir(), '.cache', 'longrepo');
 }
 
 /** The key of a file's cache entry: its path and its content (the path matters to resolution and rendering). */

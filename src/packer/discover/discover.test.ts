@@ -23,6 +23,26 @@ test('inside git: tracked plus untracked-not-ignored files, .longrepoignore also
   assert.ok(!d.listed.has('secret.txt'), 'git-ignored files are not even listed');
 });
 
+test('inside git: a folder of a work tree lists its own files; a repository without commits has no revision', async () => {
+  const root = fresh();
+  gitRepo(root, { 'src/a.ts': 'export const a = 1;\n', 'src/lib/b.ts': 'export const b = 2;\n', 'README.md': '# r\n' });
+  writeFileSync(join(root, 'src/lib/b.ts'), 'export const b = 3;\n'); // changed: read from the work tree
+  writeTree(root, { 'src/new.ts': 'export {};\n' });
+  const folder = await discoverFiles(join(root, 'src'));
+  assert.equal(folder.git, true);
+  assert.deepEqual(folder.files.map((f) => f.path), ['a.ts', 'lib/b.ts', 'new.ts']);
+  assert.equal(folder.files.find((f) => f.path === 'lib/b.ts')!.text, 'export const b = 3;\n');
+
+  const unborn = fresh();
+  writeTree(unborn, { 'main.py': 'print(1)\n', 'pkg/util.py': 'x = 1\n' });
+  git(unborn, 'init', '-q', '-b', 'main');
+  git(unborn, 'add', 'main.py');
+  const d = await discoverFiles(unborn);
+  assert.equal(d.git, true);
+  assert.equal(d.revision, undefined);
+  assert.deepEqual(d.files.map((f) => f.path), ['main.py', 'pkg/util.py']);
+});
+
 test('default exclusions and unreadable content are skipped with a reason each', async () => {
   const root = fresh();
   gitRepo(root, {

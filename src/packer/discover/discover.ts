@@ -86,8 +86,12 @@ export interface ReadHooks {
 export async function discoverFiles(root: string, options: DiscoverOptions = {}): Promise<Discovery> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const absRoot = await checkDirectory(root);
+  // git lists the files while it is asked whether this is a work tree at all (each wait for git costs a process
+  // start); outside a work tree the listing fails and is not used.
+  const listing = gitListing(absRoot);
+  listing.catch(() => undefined);
   const gitInfo = await gitWorkTree(absRoot);
-  const kinds = gitInfo ? await gitListFiles(absRoot) : await walkTree(absRoot, options.signal);
+  const kinds = gitInfo ? gitListFiles(await listing, gitInfo.prefix) : await walkTree(absRoot, options.signal);
   throwIfCancelled(options.signal);
   let listed = [...kinds.keys()].sort(compareBytes);
   const skipped: SkippedFile[] = [];
@@ -147,19 +151,24 @@ async function checkDirectory(root: string): Promise<string> {
   return realpath(root);
 }
 
-async function gitWorkTree(root: string): Promise<{ revision?: string } | undefined> {
-  try {
-    const { stdout } = await execFileAsync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root });
-    if (stdout.trim() !== 'true') return undefined;
-  } catch {
-    return undefined; // not a work tree, or no git on this machine: walk the tree instead
-  }
-  try {
-    const { stdout } = await execFileAsync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: root });
-    return { revision: stdout.trim() };
-  } catch {
-    return {}; // a repository without commits yet
-  }
+/**
+ * Whether `root` is inside a git work tree; if so, where it sits in it (`prefix`: `src/` when `root` is the
+ * work tree's `src` folder, '' at its top) and the commit checked out.
+ */
+async function gitWorkTree(root: string): Promise<{ revision?: string; prefix: string } | undefined> {
+  const ask = async (args: string[]): Promise<string[] | undefined> => {
+    try {
+      const { stdout } = await execFileAsync('git', ['rev-parse', '--is-inside-work-tree', '--show-prefix', ...args], { cwd: root });
+      return stdout.split('\n');
+    } catch {
+      return undefined;
+    }
+  };
+  // One question usually settles it all; it fails in a repository without commits, which has no HEAD to name.
+  const lines = await ask(['--short=7', 'HEAD']) ?? await ask([]);
+  if (lines?.[0] !== 'true') return undefined; // not a work tree, or no git on this machine: walk the tree instead
+  const revision = lines[2]?.trim();
+  return { prefix: lines[1]!.trim(), ...(revision ? { revision } : {}) };
 }
 
 /**
@@ -168,19 +177,27 @@ async function gitWorkTree(root: string): Promise<{ revision?: string } | undefi
  */
 type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown' | { blob: string };
 
+interface GitListing {
+  tracked: { stdout: string };
+  status: { stdout: string };
+}
+
+/** What git says of the files under `root`: the index (`ls-files`) and how the work tree differs (`status`). */
+function gitListing(root: string): Promise<GitListing> {
+  const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
+  return Promise.all([
+    execFileAsync('git', ['ls-files', '-z', '--stage'], options),
+    execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options),
+  ]).then(([tracked, status]) => ({ tracked, status }));
+}
+
 /**
  * Tracked files (with their modes and blob ids) plus untracked files that git does not ignore, relative
  * to `root`. `git status` says which tracked files differ from the index: their blob ids do not describe
  * the work tree, so they are read like untracked files.
  */
-async function gitListFiles(root: string): Promise<Map<string, EntryKind>> {
-  const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
-  const [prefix, tracked, status] = await Promise.all([
-    execFileAsync('git', ['rev-parse', '--show-prefix'], options),
-    execFileAsync('git', ['ls-files', '-z', '--stage'], options),
-    execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options),
-  ]);
-  const base = prefix.stdout.trim(); // status prints paths from the top of the work tree, ls-files from `root`
+function gitListFiles({ tracked, status }: GitListing, base: string): Map<string, EntryKind> {
+  // status prints paths from the top of the work tree (`base` is where `root` sits in it), ls-files from `root`
   const changed = new Set<string>();
   const untracked: string[] = [];
   for (const record of status.stdout.split('\0')) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -22,19 +21,26 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
  * first, then each is renamed into place, so a failure or Ctrl-C never leaves half a prompt behind.
  */
 export async function writeOutputs(outputs: { path: string; data: string | Iterable<string | Buffer> }[]): Promise<void> {
-  const temps = outputs.map((o) => `${o.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique per process and call; created exclusively, so a name in use fails instead of being overwritten. (Not
+  // random bytes: seeding the generator took ~9 ms of every warm pack.)
+  const temps = outputs.map((o) => `${o.path}.${process.pid}.${Date.now().toString(36)}.${(written++).toString(36)}.tmp`);
+  const created = new Set<string>(); // only these are ours to remove
   try {
-    await Promise.all(outputs.map((o, i) => writePieces(temps[i]!, typeof o.data === 'string' ? [o.data] : o.data)));
+    await Promise.all(outputs.map((o, i) => writePieces(temps[i]!, typeof o.data === 'string' ? [o.data] : o.data, created)));
     for (let i = 0; i < outputs.length; i++) await rename(temps[i]!, outputs[i]!.path);
   } catch (error) {
-    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    await Promise.all([...created].map((t) => rm(t, { force: true })));
     throw error;
   }
 }
 
+/** Temporary files named by this process so far. */
+let written = 0;
+
 /** Writes pieces (text or bytes) in chunks of about a megabyte, so a prompt is never joined into one string. */
-async function writePieces(path: string, pieces: Iterable<string | Buffer>): Promise<void> {
-  const handle = await open(path, 'w');
+async function writePieces(path: string, pieces: Iterable<string | Buffer>, created: Set<string>): Promise<void> {
+  const handle = await open(path, 'wx');
+  created.add(path);
   try {
     let chunk: Buffer[] = [];
     let size = 0;
