@@ -7,23 +7,13 @@
  * cache against its own version and flags and rejects a stale one; the file is named by a hash of the bundle's
  * text, so another build never reads it. Without a writable cache directory, or with `--no-cache`, the bundle is
  * simply compiled as usual.
- *
- * It also lets V8's heaps grow by half before each full collection (`--heap-growing-percent=50`; V8 otherwise
- * chooses a factor of up to 4). A cold pack's peak is mostly garbage not yet collected (file texts read and
- * counted, rendered blocks), so in alternating runs this cut the peak of a cold pack of django from 330 to 280 MB
- * and of babel from 331 to 310 MB, for 1–6 % more time; growing by 100 % saved only 18–20 MB (docs/BENCHMARKS.md).
- * It applies to the analysis workers too (V8's flags are per process), and only to the command: the extension runs
- * in VS Code's process and leaves its flags alone.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { defaultCacheDir } from '../packer/cache/cacheDir.js';
-
-setFlagsFromString('--heap-growing-percent=50');
 
 const bundle = join(__dirname, 'cliMain.js');
 const source = readFileSync(bundle, 'utf8');

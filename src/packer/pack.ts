@@ -9,7 +9,7 @@ import { discoverFiles, readFileText, type Discovery, type SourceFile } from './
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
 import { mapLines } from './fit/repoMap.js';
-import { buildGraph, type DependencyGraph } from './graph/graph.js';
+import { buildGraph, edgesOf, graphFromEdges, type DependencyGraph } from './graph/graph.js';
 import { importsFor } from './imports/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { dependencyOrder, formatOrder, orderFiles, parseOrder, withCycleOf, type OrderSpec } from './order/order.js';
@@ -41,6 +41,8 @@ export interface PackOptions {
   threads?: number;
   /** Let the main thread count too (one worker fewer, less memory); it blocks the event loop between batches. */
   mainThreadHelps?: boolean;
+  /** Called once if the pack starts worker threads to analyse new files (a cold pack, or many edits). */
+  onWorkers?: () => void;
   signal?: AbortSignal;
   onProgress?: (progress: PackProgress) => void;
 }
@@ -107,7 +109,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     rankEarly?.(cache);
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
-      mainThreadHelps: options.mainThreadHelps,
+      mainThreadHelps: options.mainThreadHelps, onWorkers: options.onWorkers,
       onBlock: (file) => forgetText(file, absRoot),
       onProgress: (done, tokens) => {
         progress.analysed = done;
@@ -137,7 +139,9 @@ async function packWith(
   const discovery = await discoverFiles(absRoot, {
     maxFileBytes: options.maxFileBytes, defaultExcludes: options.defaultExcludes, outputs: options.outputs, signal: options.signal,
     onProgress: (scanned, candidates) => onStage({ scanned, candidates }),
-    hooks: ready.then(({ cache, analyser }) => ({ reuse: cache.reuse, onFile: (file) => analyser.add(file), drain: () => analyser.drain() })),
+    hooks: ready.then(({ cache, analyser }) => ({
+      peek: cache.peek, keep: (known) => cache.keep(known), onFile: (file) => analyser.add(file), drain: () => analyser.drain(),
+    })),
   });
   const { cache, analyser } = await ready;
   onStage({ scanning: false, files: discovery.files.length });
@@ -164,10 +168,10 @@ async function packWith(
   if (tokenizer.additive) tokenizer.release(); // every count is known now
   const analysedAt = performance.now();
 
-  const { imports: importsByPath, digest } = resolveImports(discovery, analysed, cache);
+  const digest = digestOf(analysed, cache);
   const early = ahead();
   const same = early?.digest === digest ? early : undefined; // the same paths and contents: the same graph and ranking
-  const graph = same?.graph ?? buildGraph(analysed.map((f) => f.path), (path) => importsByPath[path] ?? []);
+  const graph = same?.graph ?? resolveImports(discovery, analysed, cache, digest);
   const known = cache.cachedOrder(digest);
   const dependency = known ? withCycleOf(analysed.length, known.order, known.cycles) : dependencyOrder(graph);
   if (!known) cache.storeOrder(digest, dependency);
@@ -298,17 +302,22 @@ async function packWith(
   };
 }
 
-/**
- * Each file's imports resolved to repository files. Resolution looks across files (configs, packages), so
- * its result is cached for the whole set: the same paths with the same contents give the same graph.
- */
-function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache): { imports: Record<string, string[]>; digest: string } {
+/** `filesDigest` of the analysed files. */
+function digestOf(analysed: readonly AnalysedFile[], cache: FileCache): string {
   // The last pack's files again (the usual warm pack): their digest is known, and comparing costs less than hashing.
   const last = cache.lastPack();
-  const digest = last && last.paths.length === analysed.length && analysed.every((f, i) => f.path === last.paths[i] && f.key === last.keys[i])
+  return last && last.paths.length === analysed.length && analysed.every((f, i) => f.path === last.paths[i] && f.key === last.keys[i])
     ? last.digest : filesDigest(analysed.map((f) => f.path), analysed.map((f) => f.key));
-  const cached = cache.cachedImports(digest);
-  if (cached) return { imports: cached, digest };
+}
+
+/**
+ * The import graph: each file's imports resolved to repository files. Resolution looks across files (configs,
+ * packages), so its result is cached for the whole set: the same paths with the same contents give the same graph.
+ */
+function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[], cache: FileCache, digest: string): DependencyGraph {
+  const paths = analysed.map((f) => f.path);
+  const cached = cache.cachedEdges(digest);
+  if (cached) return graphFromEdges(paths, cached);
   const index = createRepoIndex(discovery.root, analysed, discovery.listed);
   const resolvers = new Map<LanguageImports, ImportResolver>();
   const imports: Record<string, string[]> = {};
@@ -320,8 +329,9 @@ function resolveImports(discovery: Discovery, analysed: readonly AnalysedFile[],
     const targets = resolve(file.path, file.facts);
     if (targets.length > 0) imports[file.path] = targets;
   }
-  cache.storeImports(digest, imports);
-  return { imports, digest };
+  const graph = buildGraph(paths, (path) => imports[path] ?? []);
+  cache.storeEdges(digest, edgesOf(graph));
+  return graph;
 }
 
 /** Names a set of files by every path and content key, in order: what the cached graph and lexical index belong to. */
@@ -347,9 +357,9 @@ function rankAhead(cache: FileCache, budget: number, question: string | undefine
   const last = cache.lastPack();
   if (!last || last.tokensKey !== tokensKey || last.tokens <= budget) return undefined;
   const { digest } = last;
-  const imports = cache.cachedImports(digest);
-  if (!imports) return undefined;
-  const graph = buildGraph(last.paths, (path) => imports[path] ?? []);
+  const edges = cache.cachedEdges(digest);
+  if (!edges) return undefined;
+  const graph = graphFromEdges(last.paths, edges);
   const lexical = cache.lexicalCache(digest);
   const ranker = createRanker({ paths: graph.paths, imports: graph.imports, text: () => '' }, { load: () => lexical.load(), save: () => undefined });
   // Ready: the index is cached (it is never built from these empty texts).

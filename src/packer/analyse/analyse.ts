@@ -39,6 +39,8 @@ export interface AnalyserOptions {
    * (each holds its own tokenizer tables). Only where blocking the event loop between batches is fine (the CLI).
    */
   mainThreadHelps?: boolean;
+  /** Called once, just before the worker threads start: enough files are new that analysing them takes a while. */
+  onWorkers?: () => void;
   signal?: AbortSignal;
   onProgress?: (done: number, tokens: number) => void;
   /**
@@ -102,6 +104,7 @@ export class Analyser {
     this.missChars += text.length;
     if (!this.pool && this.missChars > INLINE_LIMIT_CHARS && this.options.threads > 1) {
       const { settings, tokenizerSpec, threads, signal, mainThreadHelps } = this.options;
+      this.options.onWorkers?.();
       this.pool = new AnalysisPool({ settings, tokenizer: tokenizerSpec, threads: mainThreadHelps ? threads - 1 : threads, signal });
     }
     if (this.pool && this.pendingChars >= BATCH_CHARS) this.dispatch();
@@ -151,7 +154,7 @@ export class Analyser {
     const files = this.files.map((file, i): AnalysedFile => {
       const key = this.keys[i]!;
       const known = this.known[i];
-      if (known) return knownFile(file, key, known, cache);
+      if (known) return new KnownFile(file, key, known.language, known.tokens, cache);
       const cached = cache.get(key);
       const result = this.results[i];
       let entry = cached!;
@@ -231,16 +234,36 @@ export class Analyser {
 }
 
 /**
- * A file the snapshot answers for, extended in place. Its imports are needed only when the set of files
- * changed (the resolved graph is cached otherwise), so they come from the entries file when first asked;
- * if that file lacks them (damaged, or left by a crash), they are extracted from the text again.
+ * A file the snapshot answers for. Its text is the discovered file's (read from disk only if asked). Its imports
+ * are needed only when the set of files changed (the resolved graph is cached otherwise), so they come from the
+ * entries file when first asked; if that file lacks them (damaged, or left by a crash), they are extracted from the
+ * text again. A class, not the discovered object extended with getters: a warm pack makes tens of thousands, and
+ * an object given its own accessors turns slow to make and to read.
  */
-function knownFile(file: SourceFile, key: string, known: { language: LanguageId; tokens: number }, cache: FileCache): AnalysedFile {
-  let facts: FileFacts | undefined;
-  return Object.defineProperties(Object.assign(file, { key, language: known.language, tokens: known.tokens }), {
-    facts: {
-      get: () => (facts ??= cache.get(key)?.facts ?? extractFacts(known.language, file.text, file.path)),
-      enumerable: true, configurable: true,
-    },
-  }) as AnalysedFile;
+class KnownFile implements AnalysedFile {
+  path: string;
+  bytes: number;
+  lines: number;
+  stamp: SourceFile['stamp'];
+  block: Buffer | undefined;
+  private found: FileFacts | undefined;
+
+  constructor(
+    private readonly source: SourceFile, readonly key: string, readonly language: LanguageId, readonly tokens: number,
+    private readonly cache: FileCache,
+  ) {
+    this.path = source.path;
+    this.bytes = source.bytes;
+    this.lines = source.lines;
+    this.stamp = source.stamp;
+    this.block = source.block;
+  }
+
+  get text(): string {
+    return this.source.text;
+  }
+
+  get facts(): FileFacts {
+    return (this.found ??= this.cache.get(this.key)?.facts ?? extractFacts(this.language, this.text, this.path));
+  }
 }

@@ -22,10 +22,10 @@ export interface FileStamp {
   blob?: string;
 }
 
-/** What an earlier pack learnt of a file whose stamp is unchanged. */
+/** What an earlier pack learnt of a file whose stamp is unchanged (`ref`: where the cache found it, for `keep`). */
 export type KnownFile =
-  | { key: string; lines: number; bytes: number; /** The rendered block, when the earlier pack used the same rendering. */ block?: Buffer }
-  | { reason: string };
+  | { key: string; lines: number; bytes: number; /** The rendered block, when the earlier pack used the same rendering. */ block?: Buffer; ref: number }
+  | { reason: string; ref: number };
 
 /** A file that goes into the prompt: its text with line endings normalised to `\n`. */
 export interface SourceFile {
@@ -76,8 +76,12 @@ export interface DiscoverOptions {
 export interface ReadHooks {
   /** Called with each packed file as soon as it is read, in path order (analysis starts while reading goes on). */
   onFile?: (file: SourceFile) => void;
-  /** What an earlier pack knew of unchanged files: a hit saves opening and reading the file. */
-  reuse?: (path: string, stamp: FileStamp) => KnownFile | undefined;
+  /**
+   * What an earlier pack knew of unchanged files: a hit saves opening and reading the file. Looking changes
+   * nothing; discovery calls `keep` with each answer it uses (it may look ahead, before git says what changed).
+   */
+  peek?: (path: string, stamp: FileStamp) => KnownFile | undefined;
+  keep?: (known: KnownFile) => void;
   /** Awaited between slices of reading: lets analysis catch up, so read texts do not pile up in memory. */
   drain?: () => Promise<void>;
 }
@@ -89,9 +93,18 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
   // git lists the files while it is asked whether this is a work tree at all (each wait for git costs a process
   // start); outside a work tree the listing fails and is not used.
   const listing = gitListing(absRoot);
-  listing.catch(() => undefined);
   const gitInfo = await gitWorkTree(absRoot);
-  const kinds = gitInfo ? gitListFiles(await listing, gitInfo.prefix) : await walkTree(absRoot, options.signal);
+  let kinds: Map<string, EntryKind>;
+  let ahead = new Map<string, Answer>();
+  if (gitInfo) {
+    kinds = trackedFiles((await listing.tracked).stdout);
+    // `git status` takes longest (it looks at every file of the work tree): meanwhile the files of the index are
+    // looked up in the cache by their blob ids, and the answers kept for the files status then finds unchanged.
+    ahead = await answersAhead(absRoot, kinds, options, listing.status);
+    withStatus(kinds, (await listing.status).stdout, gitInfo.prefix);
+  } else {
+    kinds = await walkTree(absRoot, options.signal);
+  }
   throwIfCancelled(options.signal);
   let listed = [...kinds.keys()].sort(compareBytes);
   const skipped: SkippedFile[] = [];
@@ -101,7 +114,7 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
   const candidates: string[] = [];
   for (const path of listed) {
     const reason = outputs.has(path) ? 'output of this command'
-      : options.defaultExcludes === false ? undefined : defaultExclusion(path);
+      : options.defaultExcludes === false ? undefined : ahead.has(path) ? ahead.get(path)!.exclusion : defaultExclusion(path);
     if (reason) skipped.push({ path, reason });
     else candidates.push(path);
   }
@@ -117,7 +130,15 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
       options.onProgress?.(i, candidates.length);
     }
     const path = candidates[i]!;
-    const result = readCandidate(absRoot, path, kinds.get(path) ?? 'unknown', maxFileBytes, options.defaultExcludes !== false, hooks.reuse);
+    const kind = kinds.get(path) ?? 'unknown';
+    const answer = typeof kind === 'object' ? ahead.get(path) : undefined; // a changed file is 'unknown' now
+    let result: ReadResult;
+    if (answer?.known) {
+      hooks.keep?.(answer.known);
+      result = answer.result!;
+    } else {
+      result = readCandidate(absRoot, path, kind, maxFileBytes, options.defaultExcludes !== false, hooks);
+    }
     if ('reason' in result) {
       skipped.push(result);
     } else {
@@ -177,48 +198,84 @@ async function gitWorkTree(root: string): Promise<{ revision?: string; prefix: s
  */
 type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown' | { blob: string };
 
-interface GitListing {
-  tracked: { stdout: string };
-  status: { stdout: string };
-}
-
 /** What git says of the files under `root`: the index (`ls-files`) and how the work tree differs (`status`). */
-function gitListing(root: string): Promise<GitListing> {
+function gitListing(root: string): { tracked: Promise<{ stdout: string }>; status: Promise<{ stdout: string }> } {
   const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
-  return Promise.all([
-    execFileAsync('git', ['ls-files', '-z', '--stage'], options),
-    execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options),
-  ]).then(([tracked, status]) => ({ tracked, status }));
+  const tracked = execFileAsync('git', ['ls-files', '-z', '--stage'], options);
+  const status = execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options);
+  // Outside a work tree both fail, and nothing waits for them.
+  tracked.catch(() => undefined);
+  status.catch(() => undefined);
+  return { tracked, status };
 }
 
 /**
- * Tracked files (with their modes and blob ids) plus untracked files that git does not ignore, relative
- * to `root`. `git status` says which tracked files differ from the index: their blob ids do not describe
- * the work tree, so they are read like untracked files.
+ * A listed file looked at before git status answered: its default exclusion, what the cache knew of its blob, and
+ * the file (or the reason it is skipped) made from that.
  */
-function gitListFiles({ tracked, status }: GitListing, base: string): Map<string, EntryKind> {
-  // status prints paths from the top of the work tree (`base` is where `root` sits in it), ls-files from `root`
-  const changed = new Set<string>();
-  const untracked: string[] = [];
-  for (const record of status.stdout.split('\0')) {
-    if (record.length < 4) continue;
-    const path = record.slice(3).startsWith(base) ? record.slice(3 + base.length) : record.slice(3);
-    if (record.startsWith('??')) untracked.push(path);
-    else if (record[1] !== ' ' || record[0] === 'U') changed.add(path);
+interface Answer {
+  exclusion: string | undefined;
+  known?: KnownFile;
+  result?: ReadResult;
+}
+
+/**
+ * Looks up the index's files in the cache by their blob ids (and finds their default exclusions) while `status`
+ * runs, a few hundred files at a time, until it answers. Nothing here is used for a file status reports changed.
+ */
+async function answersAhead(root: string, kinds: ReadonlyMap<string, EntryKind>, options: DiscoverOptions, status: Promise<unknown>): Promise<Map<string, Answer>> {
+  const answers = new Map<string, Answer>();
+  let answered = false;
+  status.then(() => (answered = true), () => (answered = true));
+  const hooks = (await options.hooks) ?? {};
+  if (!hooks.peek || answered) return answers;
+  let looked = 0;
+  for (const [path, kind] of kinds) {
+    if (typeof kind !== 'object') continue;
+    if (++looked % 256 === 0) {
+      await yieldToEventLoop(options.signal);
+      if (answered) break;
+    }
+    const stamp = blobStamp(kind);
+    const known = hooks.peek(path, stamp);
+    answers.set(path, { exclusion: defaultExclusion(path), known, result: known && knownResult(root, path, known, stamp) });
   }
+  return answers;
+}
+
+/** The stamp of a file git vouches for: its blob id says everything. */
+function blobStamp(kind: { blob: string }): FileStamp {
+  return { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, blob: kind.blob };
+}
+
+/** The index's files under `root` (`ls-files --stage`), relative to it, with their modes and blob ids. */
+function trackedFiles(lsFiles: string): Map<string, EntryKind> {
   const kinds = new Map<string, EntryKind>();
-  for (const record of tracked.stdout.split('\0')) {
+  for (const record of lsFiles.split('\0')) {
     const tab = record.indexOf('\t');
     if (tab < 0) continue;
     const path = record.slice(tab + 1);
     const [mode, blob, stage] = record.slice(0, tab).split(' ');
     if (mode === '120000') kinds.set(path, 'symlink');
     else if (mode === '160000') kinds.set(path, 'submodule');
-    else if (changed.has(path) || stage !== '0' || !blob) kinds.set(path, 'unknown');
+    else if (stage !== '0' || !blob) kinds.set(path, 'unknown');
     else kinds.set(path, { blob });
   }
-  for (const path of untracked) kinds.set(path, 'unknown');
   return kinds;
+}
+
+/**
+ * Adds what `git status` says to the index's files: a file that differs from the index is read like an
+ * untracked one (its blob id does not describe the work tree), and untracked files not ignored are added.
+ */
+function withStatus(kinds: Map<string, EntryKind>, status: string, base: string): void {
+  // status prints paths from the top of the work tree (`base` is where `root` sits in it), ls-files from `root`
+  for (const record of status.split('\0')) {
+    if (record.length < 4) continue;
+    const path = record.slice(3).startsWith(base) ? record.slice(3 + base.length) : record.slice(3);
+    if (record.startsWith('??')) kinds.set(path, 'unknown');
+    else if ((record[1] !== ' ' || record[0] === 'U') && typeof kinds.get(path) === 'object') kinds.set(path, 'unknown');
+  }
 }
 
 /** Walks a tree outside git, honouring nested .gitignore, .ignore and .longrepoignore files. */
@@ -315,15 +372,15 @@ let sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
 
 function readCandidate(
   root: string, path: string, kind: EntryKind, maxFileBytes: number, defaultExcludes: boolean,
-  reuse: ReadHooks['reuse'],
+  hooks: Pick<ReadHooks, 'peek' | 'keep'>,
 ): ReadResult {
   if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
   const blob = typeof kind === 'object' ? kind.blob : undefined;
+  const reuse = hooks.peek !== undefined;
   if (blob && reuse) {
     // git vouches that the work tree holds this blob: no need to stat or read the file.
-    const stamp = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, blob };
-    const known = reuse(path, stamp);
-    if (known) return knownResult(root, path, known, stamp);
+    const known = reused(root, path, blobStamp({ blob }), hooks);
+    if (known) return known;
   }
   const abs = join(root, path); // not before: a warm pack finds most files known by their git blob alone
   if (kind === 'unknown' || (reuse && !blob)) {
@@ -337,9 +394,8 @@ function readCandidate(
     if (kind === 'submodule') return { path, reason: 'git submodule (pack it on its own)' };
     if (kind === 'unknown') return { path, reason: 'not a regular file' };
     if (kind === 'file' && reuse && info.size <= maxFileBytes) {
-      const stamp = stampOf(info);
-      const known = reuse(path, stamp);
-      if (known) return knownResult(root, path, known, stamp);
+      const known = reused(root, path, stampOf(info), hooks);
+      if (known) return known;
     }
   }
   if (kind === 'symlink') return { path, reason: describeSymlink(root, abs) };
@@ -381,19 +437,44 @@ function readCandidate(
   return { path, text, bytes: buffer.length, lines, stamp };
 }
 
+/** What the cache knows of this version of the file, kept as used; undefined if it knows nothing. */
+function reused(root: string, path: string, stamp: FileStamp, hooks: Pick<ReadHooks, 'peek' | 'keep'>): ReadResult | undefined {
+  const known = hooks.peek?.(path, stamp);
+  if (!known) return undefined;
+  hooks.keep?.(known);
+  return knownResult(root, path, known, stamp);
+}
+
 function knownResult(root: string, path: string, known: KnownFile, stamp: FileStamp): ReadResult {
   if ('reason' in known) return { path, reason: known.reason, stamp };
-  return {
-    path, bytes: known.bytes, lines: known.lines, stamp, key: known.key, block: known.block,
-    get text() {
-      return readFileText(join(root, path));
-    },
-  };
+  return new KnownSource(root, path, known, stamp);
+}
+
+/**
+ * A file an earlier pack knew in this version: its text is read from disk only if asked for. A class with the
+ * getter on its prototype, not an object literal with its own: a warm pack makes one per file.
+ */
+class KnownSource implements SourceFile {
+  bytes: number;
+  lines: number;
+  key: string;
+  block: Buffer | undefined;
+
+  constructor(private readonly root: string, readonly path: string, known: Exclude<KnownFile, { reason: string }>, readonly stamp: FileStamp) {
+    this.bytes = known.bytes;
+    this.lines = known.lines;
+    this.key = known.key;
+    this.block = known.block;
+  }
+
+  get text(): string {
+    return readFileText(join(this.root, this.path));
+  }
 }
 
 /** A file's text as discovery gives it (BOM dropped, CRLF normalised), read again from disk; '' if unreadable. */
 export function readFileText(abs: string): string {
-  const fresh = readCandidate(dirname(abs), basename(abs), 'file', Infinity, false, undefined);
+  const fresh = readCandidate(dirname(abs), basename(abs), 'file', Infinity, false, {});
   return 'text' in fresh ? fresh.text : '';
 }
 

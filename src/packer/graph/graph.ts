@@ -17,6 +17,22 @@ export function buildGraph(paths: readonly string[], importsOf: (path: string) =
   return { paths, imports };
 }
 
+/** A graph's edges as [file, files it imports] for each file that imports any: what a cache keeps. */
+export function edgesOf(graph: DependencyGraph): [number, number[]][] {
+  const edges: [number, number[]][] = [];
+  graph.imports.forEach((targets, i) => {
+    if (targets.length > 0) edges.push([i, [...targets]]);
+  });
+  return edges;
+}
+
+/** The graph of `paths` whose edges `edgesOf` gave. */
+export function graphFromEdges(paths: readonly string[], edges: readonly (readonly [number, readonly number[]])[]): DependencyGraph {
+  const imports: number[][] = paths.map(() => []);
+  for (const [from, targets] of edges) imports[from] = [...targets];
+  return { paths, imports };
+}
+
 /**
  * Strongly connected components (Tarjan's algorithm, iterative so 100K-file chains cannot overflow
  * the stack). Components come out dependencies first: a component is emitted after every component
