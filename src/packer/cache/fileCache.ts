@@ -302,7 +302,7 @@ export class FileCache {
           // The cache opens while git lists the files (babel: ~0.2 s with the main thread idle): do now what the
           // first lookup would do then.
           snapshot.row('');
-          if (snapshot.meta.render === render) cache.blocks = await readFile(cache.blocksFile).catch(() => Buffer.alloc(0));
+          if (snapshot.meta.render === render) cache.blocks = readBlocks(cache.blocksFile);
         }
         return cache;
       }
@@ -594,5 +594,18 @@ export class FileCache {
     // The single JSON file of earlier versions.
     await Promise.all(['.json', '.lexical.json'].map((old) => rm(this.file!.replace(/\.index$/, old), { force: true })));
     return blocks;
+  }
+}
+
+/**
+ * The block store (tens of MB), read in one call. The promise API reads it chunk by chunk: in alternating warm
+ * packs that took 0.90 s of babel against 0.74 s, and 0.45 s of django against 0.36 s. It runs after the index's
+ * read has let git start, while git still lists the files.
+ */
+function readBlocks(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return Buffer.alloc(0);
   }
 }
