@@ -131,6 +131,18 @@ class Snapshot {
   }
 }
 
+/**
+ * A signatures view from the snapshot: its tokens at once, its elided lines parsed when asked for (fitting looks at
+ * thousands of files' views, and shows few of them as signatures).
+ */
+class StoredView {
+  private parsed: number[] | undefined;
+  constructor(private readonly text: string, private readonly bar: number, readonly tokens: number) {}
+  get elided(): readonly number[] {
+    return (this.parsed ??= this.text.slice(this.bar + 1).split(',').map(Number));
+  }
+}
+
 /** A signatures view as the snapshot writes it (see SnapshotMeta). */
 function viewText(elisions: readonly number[] | undefined, tokens: number | undefined): string {
   return elisions === undefined ? '' : `${tokens ?? -1}|${elisions.join(',')}`;
@@ -267,7 +279,9 @@ export class FileCache {
   /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
   private loaded: Record<string, CachedFile> | undefined;
   /** Signatures views read from the snapshot, by row (fitting asks for a file's more than once). */
-  private readonly views = new Map<number, { elided: number[]; tokens: number } | null | undefined>();
+  private readonly views = new Map<number, StoredView | null | undefined>();
+  /** The block key of the snapshot's signatures views. */
+  private viewKey: string | undefined;
   /** `lastPack()`, made on first call. */
   private last: LastPack | undefined;
   /** Files this pack knows from the snapshot alone: content key → snapshot row. */
@@ -392,15 +406,14 @@ export class FileCache {
    * The signatures view of a file known from the snapshot (flat elided lines and tokens under `viewKey`), null
    * when it has none, undefined when the snapshot cannot say (then ask the entry).
    */
-  knownView(key: string, viewKey: string): { elided: number[]; tokens: number } | null | undefined {
+  knownView(key: string, viewKey: string): { readonly elided: readonly number[]; tokens: number } | null | undefined {
     const row = this.viaSnapshot.get(key);
-    if (row === undefined || this.used.has(key) || signaturesKey(this.snapshot!.meta.tokensKey) !== viewKey) return undefined;
+    if (row === undefined || viewKey !== (this.viewKey ??= signaturesKey(this.snapshot!.meta.tokensKey)) || this.used.has(key)) return undefined;
     if (this.views.has(row)) return this.views.get(row);
     const text = this.snapshot!.view(row);
     const bar = text.indexOf('|');
     const tokens = Number(text.slice(0, bar));
-    const view = bar < 0 ? undefined : bar === text.length - 1 ? null
-      : tokens < 0 ? undefined : { elided: text.slice(bar + 1).split(',').map(Number), tokens };
+    const view = bar < 0 ? undefined : bar === text.length - 1 ? null : tokens < 0 ? undefined : new StoredView(text, bar, tokens);
     this.views.set(row, view);
     return view;
   }

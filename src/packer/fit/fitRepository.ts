@@ -45,8 +45,8 @@ export interface FitRepositoryInput {
 
 /** A file's signatures view as cached: `null` when the file has none (no grammar, or nothing to elide). */
 export interface SignatureView {
-  /** The elided line ranges as a flat list, start and end of each (made into `Elision`s only for files shown so). */
-  elided: readonly number[];
+  /** The elided line ranges as a flat list, start and end of each (read only for files shown so). */
+  readonly elided: readonly number[];
   tokens: number;
 }
 
@@ -121,7 +121,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const reserved = costAtDepth.get(depth) ?? mapCost(paths, depth);
   if (known === undefined) input.mapDepthCache?.set(depth);
 
-  const elided = new Map<number, readonly number[]>();
+  const views = new Map<number, SignatureView>(); // their elided lines are read only for the files shown so
   const signatureTokens = new Map<number, number | undefined>();
   // A file's signatures view comes from the cache, or is parsed here: the grammars load at the first file not
   // cached, and every few files parsed the event loop runs (a first fit may parse for seconds; Ctrl-C and the
@@ -147,7 +147,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
         : null;
       input.signatureCache?.set(i, view);
     }
-    if (view) elided.set(i, view.elided);
+    if (view) views.set(i, view);
     signatureTokens.set(i, view?.tokens);
     return view?.tokens;
   };
@@ -191,8 +191,9 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     return ranked ? `${why} (${ranked})` : why;
   };
   const elisions = new Map<number, Elision[]>();
-  for (const [i, flat] of elided) {
+  for (const [i, view] of views) {
     if (level[i] !== 'signatures') continue;
+    const flat = view.elided;
     const ranges: Elision[] = [];
     for (let k = 0; k < flat.length; k += 2) ranges.push({ start: flat[k]!, end: flat[k + 1]! });
     elisions.set(i, ranges);

@@ -136,6 +136,15 @@ export class LexicalIndex {
    * typed-array postings takes a few milliseconds.
    */
   search(question: string, boost: Record<Field, number>): LexicalResult[] {
+    const { score, terms, found } = this.scores(question, boost);
+    return found.map((id) => ({ id, score: score[id]!, queryTerms: terms[id]! })).sort((x, y) => y.score - x.score || x.id - y.id);
+  }
+
+  /**
+   * `search` without making a result per file: every file's score (0 unless it matched), the question's terms each
+   * matching file holds, and the matching files (in the order first found).
+   */
+  scores(question: string, boost: Record<Field, number>): { score: Float64Array; terms: (string[] | undefined)[]; found: number[] } {
     const { t } = this;
     const n = t.documentCount;
     const { k, b, d } = BM25_PARAMS;
@@ -187,8 +196,8 @@ export class LexicalIndex {
       }
       addTerm();
     }
-    const results = found.map((id) => ({ id, score: total[id]! * matched[id]!.length, queryTerms: matched[id]! }));
-    return results.sort((x, y) => y.score - x.score || x.id - y.id);
+    for (const id of found) total[id] = total[id]! * matched[id]!.length;
+    return { score: total, terms: matched, found };
   }
 
   /**

@@ -10,7 +10,7 @@
 import { findMentions, namedFiles } from './named.js';
 import { buildWalk, pageRank, type Walk } from './pagerank.js';
 import { entryPoints, isGenerated, isProse, isTestPath, type EntryKind } from './paths.js';
-import { LexicalIndex, type IndexInput, type LexicalResult } from './lexicalIndex.js';
+import { LexicalIndex, type IndexInput } from './lexicalIndex.js';
 import { packageDescriptions } from './packages.js';
 import { questionTerms } from './terms.js';
 
@@ -74,10 +74,9 @@ export interface LexicalIndexCache {
   save(index: Uint8Array): void;
 }
 
-/** BM25+ score by file, of the files that hold any of the question's terms. */
-function lexicalMatches(index: LexicalIndex, question: string): Map<number, LexicalResult> {
-  const results = index.search(question, { path: PATH_BOOST, identifiers: IDENTIFIERS_BOOST, text: TEXT_BOOST });
-  return new Map(results.map((result) => [result.id, result]));
+/** BM25+ scores of every file for a question (0: none of its terms), and the terms each matching file holds. */
+function lexicalMatches(index: LexicalIndex, question: string): ReturnType<LexicalIndex['scores']> {
+  return index.scores(question, { path: PATH_BOOST, identifiers: IDENTIFIERS_BOOST, text: TEXT_BOOST });
 }
 
 function maxOf(values: ArrayLike<number>): number {
@@ -153,7 +152,8 @@ export function createRanker(input: RepositoryInput, cache?: LexicalIndexCache):
     bm25(question) {
       const scores = new Array<number>(input.paths.length).fill(0);
       if (!question.trim()) return scores;
-      for (const [i, match] of lexicalMatches(lexicalIndex(), question)) scores[i] = match.score;
+      const { score, found } = lexicalMatches(lexicalIndex(), question);
+      for (const i of found) scores[i] = score[i]!;
       return scores;
     },
   };
@@ -205,15 +205,12 @@ function rankForQuestion(
   input: RepositoryInput, index: LexicalIndex, question: string, walk: Walk, central: Centrality, tests: boolean[],
 ): Ranking {
   const n = input.paths.length;
-  const matches = lexicalMatches(index, question);
+  const { score: lexical, terms: matchedTerms, found } = lexicalMatches(index, question);
   const named = namedFiles(findMentions(question), input.paths, (symbol) => index.declarers(symbol));
-
-  const lexical = new Float64Array(n);
-  for (const [i, match] of matches) lexical[i] = match.score;
   const topLexical = maxOf(lexical);
 
   // Seeds: the best lexical matches (ties by path, i.e. index), weighted by their BM25 score; named files too.
-  const ranked = [...matches.keys()].sort((a, b) => lexical[b]! - lexical[a]! || a - b);
+  const ranked = found.sort((a, b) => lexical[b]! - lexical[a]! || a - b);
   const seeds = new Float64Array(n);
   const seeded = new Uint8Array(n);
   for (const i of ranked.slice(0, SEED_COUNT)) { seeds[i] = lexical[i]!; seeded[i] = 1; }
@@ -234,11 +231,11 @@ function rankForQuestion(
     const parts: string[] = [];
     const why = named.get(i);
     if (why !== undefined) parts.push(why);
-    const match = matches.get(i);
-    if (match) {
+    const terms = matchedTerms[i];
+    if (terms) {
       display ??= new Map(questionTerms(question).map((q) => [q.term, q.word]));
-      const words = new Set(match.queryTerms.map((term) => display!.get(term) ?? term));
-      parts.push(`question terms: ${[...words].join(', ')} (bm25 ${round(match.score)})`);
+      const words = new Set(terms.map((term) => display!.get(term) ?? term));
+      parts.push(`question terms: ${[...words].join(', ')} (bm25 ${round(lexical[i]!)})`);
     }
     const rowStart = walk.start[i]!;
     const rowMiddle = rowStart + walk.outDegree[i]!;
