@@ -10,6 +10,9 @@ import type { LanguageId } from '../types.js';
 import { fitSteps } from './fit.js';
 import { mapEntries, maxDepth } from './repoMap.js';
 
+/** What `knownSignatures` says of a file whose signatures view is not known yet. */
+const NOT_KNOWN = Symbol('not known');
+
 /** Files parsed for signatures between two turns of the event loop. */
 const PARSES_PER_TURN = 20;
 
@@ -128,25 +131,32 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   // extension host must not wait for it).
   let parserReady = false;
   let parsed = 0;
-  const signatures = async (i: number): Promise<number | undefined> => {
+  /** The tokens of file i's signatures from what is known (undefined: it has none), or NOT_KNOWN: it must be parsed. */
+  const knownSignatures = (i: number): number | undefined | typeof NOT_KNOWN => {
     if (signatureTokens.has(i)) return signatureTokens.get(i);
-    let view = input.signatureCache?.get(i);
-    if (view === undefined) {
-      if (!parserReady) {
-        await initSignatures();
-        parserReady = true;
-      }
-      if (++parsed % PARSES_PER_TURN === 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        throwIfCancelled(input.signal);
-      }
-      const file = analysed[i]!;
-      const found = signatureElisions(file.language, file.text);
-      view = found && found.length > 0
-        ? { elided: found.flatMap((e) => [e.start, e.end]), tokens: count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: found }, settings)) }
-        : null;
-      input.signatureCache?.set(i, view);
+    const view = input.signatureCache?.get(i);
+    if (view === undefined) return NOT_KNOWN;
+    if (view) views.set(i, view);
+    signatureTokens.set(i, view?.tokens);
+    return view?.tokens;
+  };
+  const signatures = async (i: number): Promise<number | undefined> => {
+    const known = knownSignatures(i);
+    if (known !== NOT_KNOWN) return known;
+    if (!parserReady) {
+      await initSignatures();
+      parserReady = true;
     }
+    if (++parsed % PARSES_PER_TURN === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfCancelled(input.signal);
+    }
+    const file = analysed[i]!;
+    const found = signatureElisions(file.language, file.text);
+    const view: SignatureView | null = found && found.length > 0
+      ? { elided: found.flatMap((e) => [e.start, e.end]), tokens: count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: found }, settings)) }
+      : null;
+    input.signatureCache?.set(i, view);
     if (view) views.set(i, view);
     signatureTokens.set(i, view?.tokens);
     return view?.tokens;
@@ -157,8 +167,12 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     budget: input.budget, fixed: input.fixedTokens, mapFrame: reserved,
     files: analysed.map((_, i) => ({ full: input.fullTokens[i]!, mapLine: 0 })), ranked, score: ranking.score, named: new Set(ranking.named),
   });
+  // Most views are known (cached): only a file to parse waits (thousands of awaits cost more than the lookups).
   let step = steps.next();
-  while (!step.done) step = steps.next(await signatures(step.value));
+  while (!step.done) {
+    const known = knownSignatures(step.value);
+    step = steps.next(known !== NOT_KNOWN ? known : await signatures(step.value));
+  }
   const fit = step.value;
   const level = fit.level;
   const blockTokens = (i: number): number => (level[i] === 'full' ? input.fullTokens[i]! : level[i] === 'signatures' ? signatureTokens.get(i)! : 0);
@@ -175,7 +189,8 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       level[i] = 'full';
       upgraded.set(i, `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`);
     } else if (level[i] === 'omitted' && full * 0.05 <= room) {
-      const sig = await signatures(i);
+      const known = knownSignatures(i);
+      const sig = known !== NOT_KNOWN ? known : await signatures(i);
       if (sig !== undefined && sig <= room) {
         total += sig;
         level[i] = 'signatures';
@@ -183,7 +198,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       }
     }
   }
-  total = exactTotal();
+  if (upgraded.size > 0) total = exactTotal(); // the list of files not shown changed
   const tokens = level.map((_, i) => blockTokens(i));
   const reason = (i: number): string => {
     const why = upgraded.get(i) ?? fit.reason(i);
@@ -200,3 +215,4 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   }
   return { level, tokens, total, rank, reason, elisions, mapDepth: depth };
 }
+

@@ -35,6 +35,10 @@ export function buildWalk(imports: readonly (readonly number[])[]): Walk {
   const importedBy = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const row = imports[i]!;
+    if (row.length === 0) {
+      outStart[i + 1] = out.length;
+      continue;
+    }
     const valid = row.filter((j) => j !== i && j >= 0 && j < n);
     const distinct = valid.length > 1 ? [...new Set(valid)].sort((a, b) => a - b) : valid;
     for (const j of distinct) {

@@ -79,6 +79,22 @@ function lexicalMatches(index: LexicalIndex, question: string): ReturnType<Lexic
   return index.scores(question, { path: PATH_BOOST, identifiers: IDENTIFIERS_BOOST, text: TEXT_BOOST });
 }
 
+/**
+ * The first `k` of `items` in `compare`'s order (a total order): what sorting all and keeping `k` gives, without
+ * sorting all (a question matches thousands of files; PageRank is seeded with fifty).
+ */
+function best(items: readonly number[], k: number, compare: (a: number, b: number) => number): number[] {
+  const top: number[] = [];
+  for (const item of items) {
+    if (top.length === k && compare(item, top[k - 1]!) >= 0) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && compare(item, top[at - 1]!) < 0) at--;
+    top.splice(at, 0, item);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
 function maxOf(values: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
@@ -210,10 +226,9 @@ function rankForQuestion(
   const topLexical = maxOf(lexical);
 
   // Seeds: the best lexical matches (ties by path, i.e. index), weighted by their BM25 score; named files too.
-  const ranked = found.sort((a, b) => lexical[b]! - lexical[a]! || a - b);
   const seeds = new Float64Array(n);
   const seeded = new Uint8Array(n);
-  for (const i of ranked.slice(0, SEED_COUNT)) { seeds[i] = lexical[i]!; seeded[i] = 1; }
+  for (const i of best(found, SEED_COUNT, (a, b) => lexical[b]! - lexical[a]! || a - b)) { seeds[i] = lexical[i]!; seeded[i] = 1; }
   for (const i of named.keys()) { seeds[i] = Math.max(seeds[i]!, topLexical || 1); seeded[i] = 1; }
   const graph = maxOf(seeds) > 0 ? pageRank(walk, seeds) : new Float64Array(n);
   const topGraph = maxOf(graph);
