@@ -251,15 +251,24 @@ function blobStamp(kind: { blob: string }): FileStamp {
 /** The index's files under `root` (`ls-files --stage`), relative to it, with their modes and blob ids. */
 function trackedFiles(lsFiles: string): Map<string, EntryKind> {
   const kinds = new Map<string, EntryKind>();
-  for (const record of lsFiles.split('\0')) {
-    const tab = record.indexOf('\t');
-    if (tab < 0) continue;
-    const path = record.slice(tab + 1);
-    const [mode, blob, stage] = record.slice(0, tab).split(' ');
-    if (mode === '120000') kinds.set(path, 'symlink');
-    else if (mode === '160000') kinds.set(path, 'submodule');
-    else if (stage !== '0' || !blob) kinds.set(path, 'unknown');
-    else kinds.set(path, { blob });
+  // Records are `<mode> <blob> <stage>\t<path>`, NUL-terminated; read in place (a split per record made three
+  // strings and an array for each of tens of thousands of files).
+  for (let start = 0; start < lsFiles.length;) {
+    let end = lsFiles.indexOf('\0', start);
+    if (end < 0) end = lsFiles.length;
+    const tab = lsFiles.indexOf('\t', start);
+    if (tab >= 0 && tab < end) {
+      const path = lsFiles.slice(tab + 1, end);
+      const afterMode = lsFiles.indexOf(' ', start);
+      const afterBlob = lsFiles.indexOf(' ', afterMode + 1);
+      const mode = lsFiles.slice(start, afterMode);
+      const stage = afterBlob > 0 && afterBlob < tab ? lsFiles.slice(afterBlob + 1, tab) : '';
+      if (mode === '120000') kinds.set(path, 'symlink');
+      else if (mode === '160000') kinds.set(path, 'submodule');
+      else if (stage !== '0' || afterBlob <= afterMode + 1) kinds.set(path, 'unknown');
+      else kinds.set(path, { blob: lsFiles.slice(afterMode + 1, afterBlob) });
+    }
+    start = end + 1;
   }
   return kinds;
 }
