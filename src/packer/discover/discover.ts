@@ -189,7 +189,7 @@ async function gitWorkTree(root: string): Promise<{ revision?: string; prefix: s
   const lines = await ask(['--short=7', 'HEAD']) ?? await ask([]);
   if (lines?.[0] !== 'true') return undefined; // not a work tree, or no git on this machine: walk the tree instead
   const revision = lines[2]?.trim();
-  return { prefix: lines[1]!.trim(), ...(revision ? { revision } : {}) };
+  return { prefix: (lines[1] ?? '').trim(), ...(revision ? { revision } : {}) };
 }
 
 /**
