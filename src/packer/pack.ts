@@ -16,7 +16,7 @@ import { dependencyOrder, formatOrder, orderFiles, parseOrder, withCycleOf, type
 import { createRanker, type Ranking } from './rank/rank.js';
 import { createRepoIndex } from './repoIndex.js';
 import {
-  DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader, renderMapFooter,
+  blockKey, DEFAULT_RENDER, LINE_NUMBER_MODES, PROMPT_FORMATS, renderFileBlock, renderFooter, renderHeader, renderMapFooter,
   renderMapHeader, renderMapLine, type Elision, type FileLevel, type LineNumberMode, type PromptFormat, type RenderSettings,
 } from './render/render.js';
 import { chooseTokenizer, DEFAULT_TOKENIZER, type TokenizerChoice } from './tokens/tokenizer.js';
@@ -100,7 +100,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
   let ahead: RankedAhead | undefined;
   const rankEarly = budget === undefined ? undefined : (cache: FileCache): void => {
     try {
-      ahead = rankAhead(cache, budget, options.question, `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|full`);
+      ahead = rankAhead(cache, budget, options.question, blockKey(tokenizer.id, settings, 'full'));
     } catch {
       // work ahead only: the pack ranks as usual, and reports what went wrong itself
     }
@@ -371,21 +371,21 @@ function rankAhead(cache: FileCache, budget: number, question: string | undefine
  * tokens of the block under these settings. Elisions known but tokens not (another tokenizer) are counted here.
  */
 function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], settings: RenderSettings, tokenizer: TokenizerChoice): SignatureCache {
-  const blockKey = `${tokenizer.id}|${settings.format}|${settings.lineNumbers}|signatures`;
+  const viewKey = blockKey(tokenizer.id, settings, 'signatures');
   return {
     get(i) {
-      const known = cache.knownView(analysed[i]!.key, blockKey);
+      const known = cache.knownView(analysed[i]!.key, viewKey);
       if (known !== undefined) return known;
       const entry = cache.get(analysed[i]!.key);
       if (!entry?.elisions) return undefined;
       if (entry.elisions.length === 0) return null;
-      let tokens = entry.tokens[blockKey];
+      let tokens = entry.tokens[viewKey];
       if (tokens === undefined) {
         const file = analysed[i]!;
         const elisions: Elision[] = [];
         for (let k = 0; k < entry.elisions.length; k += 2) elisions.push({ start: entry.elisions[k]!, end: entry.elisions[k + 1]! });
         tokens = tokenizer.load().count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions }, settings));
-        entry.tokens[blockKey] = tokens;
+        entry.tokens[viewKey] = tokens;
         cache.touched();
       }
       return { elided: entry.elisions, tokens };
@@ -394,7 +394,7 @@ function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], set
       const entry = cache.get(analysed[i]!.key);
       if (!entry) return;
       entry.elisions = view ? [...view.elided] : [];
-      if (view) entry.tokens[blockKey] = view.tokens;
+      if (view) entry.tokens[viewKey] = view.tokens;
       cache.touched();
     },
   };

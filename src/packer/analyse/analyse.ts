@@ -1,7 +1,7 @@
 import { fileKey, type FileCache } from '../cache/fileCache.js';
 import type { SourceFile } from '../discover/discover.js';
 import { throwIfCancelled } from '../errors.js';
-import type { RenderSettings } from '../render/render.js';
+import { blockKey, type RenderSettings } from '../render/render.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
 import { extractFacts } from '../imports/index.js';
 import type { FileFacts, LanguageId } from '../types.js';
@@ -17,7 +17,7 @@ const BATCH_CHARS = 256 * 1024;
  */
 const BACKLOG_CHARS = 4 * 1024 * 1024;
 
-/** A source file with what analysis learnt of it (the same object, extended in place). */
+/** A source file with what analysis learnt of it (extended in place, or for a file the snapshot knows, wrapped). */
 export interface AnalysedFile extends SourceFile {
   key: string;
   language: LanguageId;
@@ -75,7 +75,7 @@ export class Analyser {
   readonly blockKey: string;
 
   constructor(private readonly options: AnalyserOptions) {
-    this.blockKey = `${options.tokenizer.id}|${options.settings.format}|${options.settings.lineNumbers}|full`;
+    this.blockKey = blockKey(options.tokenizer.id, options.settings, 'full');
   }
 
   add(file: SourceFile): void {
@@ -154,7 +154,7 @@ export class Analyser {
     const files = this.files.map((file, i): AnalysedFile => {
       const key = this.keys[i]!;
       const known = this.known[i];
-      if (known) return new KnownFile(file, key, known.language, known.tokens, cache);
+      if (known) return new SnapshotFile(file, key, known.language, known.tokens, cache);
       const cached = cache.get(key);
       const result = this.results[i];
       let entry = cached!;
@@ -240,7 +240,7 @@ export class Analyser {
  * text again. A class, not the discovered object extended with getters: a warm pack makes tens of thousands, and
  * an object given its own accessors turns slow to make and to read.
  */
-class KnownFile implements AnalysedFile {
+class SnapshotFile implements AnalysedFile {
   path: string;
   bytes: number;
   lines: number;

@@ -209,7 +209,7 @@ interface IndexHeader {
   graph?: {
     digest: string;
     /** Each importing file with the files it imports, as indices in path order (made into a graph in ~1 ms; by path, ~25 ms on babel). */
-    edges: [from: number, to: number[]][];
+    edges: [from: number, to: readonly number[]][];
     /** The dependency order of these files (indices in path order) and its cycles: ~65 ms to compute on babel. */
     order?: { order: number[]; cycles: number[][] };
   };
@@ -418,10 +418,13 @@ export class FileCache {
     return view;
   }
 
-  /** The view to write for a packed file: from its entry when this pack used it, else as the snapshot had it. */
-  private viewToSave(key: string, tokensKey: string): string {
+  /**
+   * The view to write for a packed file: from its entry when this pack used it, else as the snapshot had it.
+   * `viewKey` is `signaturesKey(tokensKey)`.
+   */
+  private viewToSave(key: string, tokensKey: string, viewKey: string): string {
     const entry = this.used.get(key);
-    if (entry) return viewText(entry.elisions, entry.tokens[signaturesKey(tokensKey)]);
+    if (entry) return viewText(entry.elisions, entry.tokens[viewKey]);
     const row = this.viaSnapshot.get(key);
     return row !== undefined && this.snapshot!.meta.tokensKey === tokensKey ? this.snapshot!.view(row) : '';
   }
@@ -460,11 +463,11 @@ export class FileCache {
   }
 
   /** The import graph's edges (see IndexHeader), if the last pack saw exactly the same files (same `digest`). */
-  cachedEdges(digest: string): [number, number[]][] | undefined {
+  cachedEdges(digest: string): [number, readonly number[]][] | undefined {
     return this.graph?.digest === digest ? this.graph.edges : undefined;
   }
 
-  storeEdges(digest: string, edges: [number, number[]][]): void {
+  storeEdges(digest: string, edges: [number, readonly number[]][]): void {
     if (this.graph?.digest === digest) return;
     this.graph = { digest, edges };
     this.changed = true;
@@ -574,6 +577,7 @@ export class FileCache {
       && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block);
     if (sameEntries && sameSnapshot && !this.changed) return files.map((f) => f.block);
     const writer = new SnapshotWriter();
+    const viewKey = signaturesKey(tokensKey);
     const blocks: Buffer[] = [];
     let offset = 0;
     for (const file of files) {
@@ -581,7 +585,7 @@ export class FileCache {
       blocks.push(block);
       writer.add(file.path, file.stamp, {
         key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset, length: block.length, tokens: file.tokens,
-        view: this.viewToSave(file.key, tokensKey),
+        view: this.viewToSave(file.key, tokensKey, viewKey),
       });
       offset += block.length;
     }

@@ -113,8 +113,9 @@ export async function discoverFiles(root: string, options: DiscoverOptions = {})
   const outputs = new Set((options.outputs ?? []).map((abs) => relative(absRoot, abs).split(sep).join('/')));
   const candidates: string[] = [];
   for (const path of listed) {
+    const answer = ahead.get(path);
     const reason = outputs.has(path) ? 'output of this command'
-      : options.defaultExcludes === false ? undefined : ahead.has(path) ? ahead.get(path)!.exclusion : defaultExclusion(path);
+      : options.defaultExcludes === false ? undefined : answer ? answer.exclusion : defaultExclusion(path);
     if (reason) skipped.push({ path, reason });
     else candidates.push(path);
   }

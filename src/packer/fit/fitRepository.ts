@@ -131,18 +131,19 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   // extension host must not wait for it).
   let parserReady = false;
   let parsed = 0;
-  /** The tokens of file i's signatures from what is known (undefined: it has none), or NOT_KNOWN: it must be parsed. */
-  const knownSignatures = (i: number): number | undefined | typeof NOT_KNOWN => {
-    if (signatureTokens.has(i)) return signatureTokens.get(i);
-    const view = input.signatureCache?.get(i);
-    if (view === undefined) return NOT_KNOWN;
+  const keep = (i: number, view: SignatureView | null): number | undefined => {
     if (view) views.set(i, view);
     signatureTokens.set(i, view?.tokens);
     return view?.tokens;
   };
-  const signatures = async (i: number): Promise<number | undefined> => {
-    const known = knownSignatures(i);
-    if (known !== NOT_KNOWN) return known;
+  /** The tokens of file i's signatures from what is known (undefined: it has none), or NOT_KNOWN: it must be parsed. */
+  const knownSignatures = (i: number): number | undefined | typeof NOT_KNOWN => {
+    if (signatureTokens.has(i)) return signatureTokens.get(i);
+    const view = input.signatureCache?.get(i);
+    return view === undefined ? NOT_KNOWN : keep(i, view);
+  };
+  /** Parses file i for its signatures view (after `knownSignatures` said NOT_KNOWN) and keeps it. */
+  const parseSignatures = async (i: number): Promise<number | undefined> => {
     if (!parserReady) {
       await initSignatures();
       parserReady = true;
@@ -157,9 +158,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       ? { elided: found.flatMap((e) => [e.start, e.end]), tokens: count(renderFileBlock({ path: file.path, text: file.text, lines: file.lines, level: 'signatures', elisions: found }, settings)) }
       : null;
     input.signatureCache?.set(i, view);
-    if (view) views.set(i, view);
-    signatureTokens.set(i, view?.tokens);
-    return view?.tokens;
+    return keep(i, view);
   };
   // The map shrinks as files leave it, so fitting against its all-files size keeps the bound; the room it
   // frees is filled afterwards.
@@ -171,7 +170,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   let step = steps.next();
   while (!step.done) {
     const known = knownSignatures(step.value);
-    step = steps.next(known !== NOT_KNOWN ? known : await signatures(step.value));
+    step = steps.next(known !== NOT_KNOWN ? known : await parseSignatures(step.value));
   }
   const fit = step.value;
   const level = fit.level;
@@ -190,7 +189,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
       upgraded.set(i, `rank ${rank[i]} of ${analysed.length}: fits in full with the room the shorter list left`);
     } else if (level[i] === 'omitted' && full * 0.05 <= room) {
       const known = knownSignatures(i);
-      const sig = known !== NOT_KNOWN ? known : await signatures(i);
+      const sig = known !== NOT_KNOWN ? known : await parseSignatures(i);
       if (sig !== undefined && sig <= room) {
         total += sig;
         level[i] = 'signatures';

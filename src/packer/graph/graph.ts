@@ -18,18 +18,18 @@ export function buildGraph(paths: readonly string[], importsOf: (path: string) =
 }
 
 /** A graph's edges as [file, files it imports] for each file that imports any: what a cache keeps. */
-export function edgesOf(graph: DependencyGraph): [number, number[]][] {
-  const edges: [number, number[]][] = [];
+export function edgesOf(graph: DependencyGraph): [number, readonly number[]][] {
+  const edges: [number, readonly number[]][] = [];
   graph.imports.forEach((targets, i) => {
-    if (targets.length > 0) edges.push([i, [...targets]]);
+    if (targets.length > 0) edges.push([i, targets]);
   });
   return edges;
 }
 
 /** The graph of `paths` whose edges `edgesOf` gave. */
 export function graphFromEdges(paths: readonly string[], edges: readonly (readonly [number, readonly number[]])[]): DependencyGraph {
-  const imports: number[][] = paths.map(() => []);
-  for (const [from, targets] of edges) imports[from] = [...targets];
+  const imports: (readonly number[])[] = paths.map(() => []);
+  for (const [from, targets] of edges) imports[from] = targets;
   return { paths, imports };
 }
 

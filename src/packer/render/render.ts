@@ -11,6 +11,11 @@ export interface RenderSettings {
   lineNumbers: LineNumberMode;
 }
 
+/** Names a rendered block's token count in caches: the tokenizer, the rendering settings and the block's level. */
+export function blockKey(tokenizerId: string, settings: RenderSettings, level: Exclude<FileLevel, 'omitted'>): string {
+  return `${tokenizerId}|${settings.format}|${settings.lineNumbers}|${level}`;
+}
+
 export const DEFAULT_RENDER: RenderSettings = { format: 'xml', lineNumbers: 'every' };
 
 /** In `sparse` mode a line carries its number when it is line 1, 11, 21, … */
