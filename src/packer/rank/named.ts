@@ -84,14 +84,14 @@ export function findMentions(question: string): Mentions {
 }
 
 /** Indices of the files each path mention names (by path, path suffix, file name or dotted module). */
-export function filesForPath(mention: string, paths: readonly string[], byBaseName: ReadonlyMap<string, readonly number[]>): number[] {
+export function filesForPath(mention: string, paths: readonly string[], byBaseName: () => ReadonlyMap<string, readonly number[]>): number[] {
   const found = new Set<number>();
   if (mention.includes('/')) {
     paths.forEach((path, i) => {
       if (path === mention || path.endsWith(`/${mention}`)) found.add(i);
     });
   } else {
-    for (const i of byBaseName.get(mention) ?? []) found.add(i);
+    for (const i of byBaseName().get(mention) ?? []) found.add(i);
     // a Python module written with dots: django.db.models.query → django/db/models/query.py or …/query/__init__.py
     if (found.size === 0 && /^[\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)+$/u.test(mention)) {
       const asPath = mention.replace(/\./g, '/');
@@ -113,13 +113,19 @@ export function filesForPath(mention: string, paths: readonly string[], byBaseNa
 export function namedFiles(
   mentions: Mentions, paths: readonly string[], declarers: (symbol: string) => readonly number[],
 ): Map<number, string> {
-  const byBaseName = new Map<string, number[]>();
-  paths.forEach((path, i) => {
-    const name = baseName(path);
-    const list = byBaseName.get(name);
-    if (list) list.push(i);
-    else byBaseName.set(name, [i]);
-  });
+  // Made only for a question that mentions a file name (most mention none; babel has 28 K paths).
+  let byName: Map<string, number[]> | undefined;
+  const byBaseName = (): Map<string, number[]> => {
+    if (byName) return byName;
+    byName = new Map();
+    paths.forEach((path, i) => {
+      const name = baseName(path);
+      const list = byName!.get(name);
+      if (list) list.push(i);
+      else byName!.set(name, [i]);
+    });
+    return byName;
+  };
   const named = new Map<number, string>();
   for (const mention of mentions.paths) {
     let files = filesForPath(mention, paths, byBaseName);
