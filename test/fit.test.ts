@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RepositoryConversation } from '../src/packer/conversation.js';
@@ -91,6 +91,23 @@ test('the ranking made ahead from the last pack is kept only for the same files:
   assert.equal(edited.prompt, none.prompt);
   assert.equal(JSON.stringify(edited.manifest), JSON.stringify(none.manifest));
   assert.ok(edited.manifest.files.find((f) => f.path === 'lib/view.js')!.rank! < before.rank!, 'the edit raised the file');
+});
+
+test('a warm fitted pack reads the blocks it shows from the store, and renders what a damaged store lacks', async () => {
+  const cacheDir = fresh();
+  const options = { budget: 30_000, question: 'how does the router match a path with parameters?' };
+  const expected = await pack(corpusDir('node-express'), { ...options, cacheDir: null });
+  await pack(corpusDir('node-express'), { cacheDir }); // the store holds every block
+  const warm = await pack(corpusDir('node-express'), { ...options, cacheDir });
+  assert.equal(warm.prompt, expected.prompt);
+  assert.equal(JSON.stringify(warm.manifest), JSON.stringify(expected.manifest));
+  // A store cut short (a crash, a full disk): the blocks it still holds are used, the others rendered again.
+  const repos = join(cacheDir, 'repos');
+  const store = join(repos, readdirSync(repos).find((f) => f.endsWith('.blocks'))!);
+  truncateSync(store, Math.floor(statSync(store).size / 2));
+  const damaged = await pack(corpusDir('node-express'), { ...options, cacheDir });
+  assert.equal(damaged.prompt, expected.prompt);
+  assert.equal((await pack(corpusDir('node-express'), { cacheDir })).prompt, (await pack(corpusDir('node-express'), { cacheDir: null })).prompt);
 });
 
 test('a warm fitted pack takes the signatures views from the snapshot: it needs no entries file', async () => {

@@ -105,7 +105,8 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
       // work ahead only: the pack ranks as usual, and reports what went wrong itself
     }
   };
-  const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`).then((cache) => {
+  // A pack to fit reads the stored blocks of the files it shows, not the whole store.
+  const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`, budget === undefined).then((cache) => {
     rankEarly?.(cache);
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
@@ -127,6 +128,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     });
   } finally {
     await analyser?.close();
+    void ready.then(({ cache }) => cache.close(), () => undefined);
   }
 }
 
@@ -240,6 +242,12 @@ async function packWith(
     if (!keepText.has(file)) forgetText(file, discovery.root);
     return block;
   });
+  // The blocks shown in full that are still in the store (a fitted pack did not read it whole): read them now, so
+  // the prompt needs no open store.
+  const unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
+  if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
+  for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
+  cache.close();
   const rendered = performance.now();
 
   const manifest: Manifest = {
@@ -330,6 +338,9 @@ class FittedManifestFile implements ManifestFile {
     return { ...this, reason: this.reason };
   }
 }
+
+/** Blocks a fitted pack reads from the store one by one at most; for more, it reads the store in one call. */
+const BLOCKS_READ_ONE_BY_ONE = 500;
 
 /** `filesDigest` of the analysed files. */
 function digestOf(analysed: readonly AnalysedFile[], cache: FileCache): string {

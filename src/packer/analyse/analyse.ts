@@ -246,6 +246,7 @@ class SnapshotFile implements AnalysedFile {
   lines: number;
   stamp: SourceFile['stamp'];
   block: Buffer | undefined;
+  row: number | undefined;
   private found: FileFacts | undefined;
 
   constructor(
@@ -257,6 +258,7 @@ class SnapshotFile implements AnalysedFile {
     this.lines = source.lines;
     this.stamp = source.stamp;
     this.block = source.block;
+    this.row = source.row;
   }
 
   get text(): string {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileStamp, KnownFile, SkippedFile, SourceFile } from '../discover/discover.js';
@@ -98,7 +98,13 @@ class Snapshot {
       && stamp.mtimeMs < savedAt - RACY_MS && stamp.ctimeMs < savedAt - RACY_MS;
   }
 
-  /** What row `row` knows of its file, with its rendered block when `blocks` (the block store) holds it. */
+  /** Where row `row`'s rendered block lies in the block store: [start, end). */
+  blockRange(row: number): [number, number] {
+    const offset = this.numbers[row * COLUMNS + 6]!;
+    return [offset, offset + this.numbers[row * COLUMNS + 7]!];
+  }
+
+  /** What row `row` knows of its file, with its rendered block when `blocks` (the block store, read whole) holds it. */
   known(row: number, blocks: Buffer | undefined): KnownFile {
     const reason = this.text.reasons[row]!;
     if (reason) return { reason, ref: row };
@@ -273,7 +279,7 @@ export class FileCache {
   /** Something of the index file (counts, graph) changed; `entriesChanged`: an entry changed. */
   private changed = false;
   private entriesChanged = false;
-  private blocks: Buffer | undefined;
+  private blocks: BlockStore | undefined;
   private reused = 0;
   private lexical: { digest: string; index: Uint8Array } | undefined;
   /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
@@ -301,9 +307,11 @@ export class FileCache {
 
   /**
    * Opens the cache of `root` under `dir`; `dir` undefined gives a cache that never touches the disk.
-   * `render` names the rendering settings: stored blocks are reused only under the same ones.
+   * `render` names the rendering settings: stored blocks are reused only under the same ones. `wholeBlocks`: read
+   * the block store at once (a whole pack writes every block), else block by block when asked (`storedBlock`): a
+   * fitted pack shows a few dozen of thousands of files. Call `close` when done.
    */
-  static async open(dir: string | undefined, root: string, render: string): Promise<FileCache> {
+  static async open(dir: string | undefined, root: string, render: string, wholeBlocks = true): Promise<FileCache> {
     if (!dir) return new FileCache(undefined, undefined);
     const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.index');
     try {
@@ -316,7 +324,7 @@ export class FileCache {
           // The cache opens while git lists the files (babel: ~0.2 s with the main thread idle): do now what the
           // first lookup would do then.
           snapshot.row('');
-          if (snapshot.meta.render === render) cache.blocks = readBlocks(cache.blocksFile);
+          if (snapshot.meta.render === render) cache.blocks = BlockStore.open(cache.blocksFile, wholeBlocks);
         }
         return cache;
       }
@@ -359,8 +367,8 @@ export class FileCache {
     return (path, stamp) => {
       const row = snapshot.row(path);
       if (row === undefined || !snapshot.sameVersion(row, stamp)) return undefined;
-      // The block store was read when the cache opened (under the same rendering only).
-      return snapshot.known(row, sameRender ? this.blocks : undefined);
+      // The block store was read when the cache opened (under the same rendering only), unless it is read block by block.
+      return snapshot.known(row, sameRender ? this.blocks?.whole : undefined);
     };
   }
 
@@ -485,6 +493,21 @@ export class FileCache {
     this.changed = true;
   }
 
+  /** The rendered block of snapshot row `row` (see `SourceFile.row`) in the block store; undefined if it lacks it. */
+  storedBlock(row: number): Buffer | undefined {
+    return this.blocks?.slice(...this.snapshot!.blockRange(row));
+  }
+
+  /** Reads the rest of the block store in one call, before asking `storedBlock` for many blocks. */
+  loadBlocks(): void {
+    this.blocks?.load();
+  }
+
+  /** Lets go of the block store (blocks read from it stay valid). */
+  close(): void {
+    this.blocks?.close();
+  }
+
   /**
    * A place for the ranker's lexical index of exactly these files (`digest` of every path and content key),
    * in its own binary file beside the cache, read only when a pack has to be fitted. The file starts with its
@@ -573,15 +596,17 @@ export class FileCache {
     const sameEntries = !this.entriesChanged && this.entriesId !== undefined
       && (this.loaded === undefined || usedKeys.size === Object.keys(this.loaded).length);
     const known = skipped.filter((s) => s.stamp).length + files.length;
+    const stored = (file: F): boolean => file.row !== undefined && this.blocks !== undefined && this.blocks.size >= this.snapshot!.blockRange(file.row)[1];
     const sameSnapshot = this.reused === known && known === (this.snapshot?.paths.length ?? -1)
-      && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block);
+      && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block !== undefined || stored(f));
     if (sameEntries && sameSnapshot && !this.changed) return files.map((f) => f.block);
     const writer = new SnapshotWriter();
     const viewKey = signaturesKey(tokensKey);
     const blocks: Buffer[] = [];
     let offset = 0;
+    this.loadBlocks(); // a new snapshot holds every block
     for (const file of files) {
-      const block = file.block ?? renderBlock(file);
+      const block = file.block ?? (stored(file) ? this.storedBlock(file.row!) : undefined) ?? renderBlock(file);
       blocks.push(block);
       writer.add(file.path, file.stamp, {
         key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset, length: block.length, tokens: file.tokens,
@@ -615,14 +640,63 @@ export class FileCache {
 }
 
 /**
- * The block store (tens of MB), read in one call. The promise API reads it chunk by chunk: in alternating warm
- * packs that took 0.90 s of babel against 0.74 s, and 0.45 s of django against 0.36 s. It runs after the index's
- * read has let git start, while git still lists the files.
+ * The block store (tens of MB). Read whole, in one call: the promise API reads it chunk by chunk, which in
+ * alternating warm packs took 0.90 s of babel against 0.74 s, and 0.45 s of django against 0.36 s (it runs after the
+ * index's read has let git start, while git still lists the files). Or block by block, from a descriptor opened with
+ * the cache: a pack saving meanwhile replaces the file, and the descriptor still reads the one whose offsets the
+ * snapshot gives. A missing or unreadable store holds nothing (every block is then rendered again).
  */
-function readBlocks(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch {
-    return Buffer.alloc(0);
+class BlockStore {
+  private constructor(private data: Buffer | undefined, private fd: number | undefined, readonly size: number) {}
+
+  static open(path: string, whole: boolean): BlockStore {
+    let fd: number | undefined;
+    try {
+      if (whole) {
+        const data = readFileSync(path);
+        return new BlockStore(data, undefined, data.length);
+      }
+      fd = openSync(path, 'r');
+      return new BlockStore(undefined, fd, fstatSync(fd).size);
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      return new BlockStore(Buffer.alloc(0), undefined, 0);
+    }
   }
+
+  /** The whole store, if it is in memory. */
+  get whole(): Buffer | undefined {
+    return this.data;
+  }
+
+  /** Bytes [start, end); undefined if the store is shorter, or closed before they were read. */
+  slice(start: number, end: number): Buffer | undefined {
+    if (this.data) return end <= this.data.length ? this.data.subarray(start, end) : undefined;
+    if (end > this.size) return undefined;
+    return this.fd === undefined ? undefined : readAt(this.fd, start, end - start);
+  }
+
+  /** Reads the whole store now (one read instead of one per block). */
+  load(): void {
+    if (this.data || this.fd === undefined) return;
+    this.data = readAt(this.fd, 0, this.size) ?? Buffer.alloc(0);
+    this.close();
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** `length` bytes of `fd` from `position`; undefined if the file ends before. */
+function readAt(fd: number, position: number, length: number): Buffer | undefined {
+  const buffer = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length;) {
+    const read = readSync(fd, buffer, done, length - done, position + done);
+    if (read === 0) return undefined;
+    done += read;
+  }
+  return buffer;
 }

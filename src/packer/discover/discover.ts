@@ -36,8 +36,10 @@ export interface SourceFile {
   stamp: FileStamp;
   /** The cache key, when the file is known from an earlier pack (then `text` is read from disk only if asked for). */
   key?: string;
-  /** The rendered block from an earlier pack with the same rendering. */
+  /** The rendered block from an earlier pack with the same rendering (a fitted pack reads it by `row` when shown). */
   block?: Buffer;
+  /** The file's row in the cache's snapshot, when it is known from there (see `FileCache.storedBlock`). */
+  row?: number;
 }
 
 export interface SkippedFile {
@@ -469,12 +471,14 @@ class KnownSource implements SourceFile {
   lines: number;
   key: string;
   block: Buffer | undefined;
+  row: number;
 
   constructor(private readonly root: string, readonly path: string, known: Exclude<KnownFile, { reason: string }>, readonly stamp: FileStamp) {
     this.bytes = known.bytes;
     this.lines = known.lines;
     this.key = known.key;
     this.block = known.block;
+    this.row = known.ref;
   }
 
   get text(): string {
