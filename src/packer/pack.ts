@@ -414,7 +414,7 @@ function signatureCache(cache: FileCache, analysed: readonly AnalysedFile[], set
   const viewKey = blockKey(tokenizer.id, settings, 'signatures');
   return {
     get(i) {
-      const known = cache.knownView(analysed[i]!.key, viewKey);
+      const known = cache.knownView(analysed[i]!.row, analysed[i]!.key, viewKey);
       if (known !== undefined) return known;
       const entry = cache.get(analysed[i]!.key);
       if (!entry?.elisions) return undefined;

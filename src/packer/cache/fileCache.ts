@@ -154,6 +154,9 @@ function viewText(elisions: readonly number[] | undefined, tokens: number | unde
   return elisions === undefined ? '' : `${tokens ?? -1}|${elisions.join(',')}`;
 }
 
+/** A row of `FileCache.views` not looked at yet. */
+const NOT_READ = 0;
+
 /** Builds the snapshot's columns row by row. */
 class SnapshotWriter {
   private readonly text: TextColumns = { paths: [], blobs: [], keys: [], languages: [], reasons: [], views: [] };
@@ -285,7 +288,7 @@ export class FileCache {
   /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
   private loaded: Record<string, CachedFile> | undefined;
   /** Signatures views read from the snapshot, by row (fitting asks for a file's more than once). */
-  private readonly views = new Map<number, StoredView | null | undefined>();
+  private views: (StoredView | null | undefined | typeof NOT_READ)[] | undefined;
   /** The block key of the snapshot's signatures views. */
   private viewKey: string | undefined;
   /** `lastPack()`, made on first call. */
@@ -411,18 +414,20 @@ export class FileCache {
   }
 
   /**
-   * The signatures view of a file known from the snapshot (flat elided lines and tokens under `viewKey`), null
-   * when it has none, undefined when the snapshot cannot say (then ask the entry).
+   * The signatures view of a file known from the snapshot (`row`: `SourceFile.row`; flat elided lines and tokens
+   * under `viewKey`), null when it has none, undefined when the snapshot cannot say (then ask the entry `key`).
    */
-  knownView(key: string, viewKey: string): { readonly elided: readonly number[]; tokens: number } | null | undefined {
-    const row = this.viaSnapshot.get(key);
-    if (row === undefined || viewKey !== (this.viewKey ??= signaturesKey(this.snapshot!.meta.tokensKey)) || this.used.has(key)) return undefined;
-    if (this.views.has(row)) return this.views.get(row);
+  knownView(row: number | undefined, key: string, viewKey: string): { readonly elided: readonly number[]; tokens: number } | null | undefined {
+    if (row === undefined || viewKey !== (this.viewKey ??= signaturesKey(this.snapshot!.meta.tokensKey))) return undefined;
+    if (this.used.size > 0 && this.used.has(key)) return undefined; // analysed again in this pack: the entry says
+    const views = (this.views ??= new Array<StoredView | null | undefined | typeof NOT_READ>(this.snapshot!.meta.rows).fill(NOT_READ));
+    const known = views[row];
+    if (known !== NOT_READ) return known;
     const text = this.snapshot!.view(row);
     const bar = text.indexOf('|');
     const tokens = Number(text.slice(0, bar));
     const view = bar < 0 ? undefined : bar === text.length - 1 ? null : tokens < 0 ? undefined : new StoredView(text, bar, tokens);
-    this.views.set(row, view);
+    views[row] = view;
     return view;
   }
 

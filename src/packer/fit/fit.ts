@@ -29,6 +29,8 @@ const FIRST_PASS_POOL = 200;
  * left is not parsed for signatures at all (this only saves work; every level chosen is still counted exactly).
  */
 const MIN_SIGNATURE_SHARE = 0.05;
+/** Signature tokens of a file that has none. */
+const NONE = -1;
 
 export interface FitFile {
   /** Tokens of the file's full block. */
@@ -84,8 +86,12 @@ export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number
   const level: FileLevel[] = files.map(() => 'omitted');
   const why = new Map<number, string>();
   // Asked for only in the signatures pass below; every later use of a file at that level finds it here.
-  const sigTokens = new Map<number, number | undefined>();
-  const signatures = (i: number): number | undefined => sigTokens.get(i);
+  // Per file: NaN until asked, then its tokens or NONE (a fit of babel asks for ~20 K files').
+  const sigTokens = new Float64Array(files.length).fill(NaN);
+  const signatures = (i: number): number | undefined => {
+    const tokens = sigTokens[i]!;
+    return tokens >= 0 ? tokens : undefined;
+  };
   let omitted = files.length;
   const minimum = input.fixed + input.mapFrame + files.reduce((sum, f) => sum + f.mapLine, 0);
   if (minimum > budget) {
@@ -123,7 +129,7 @@ export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number
   }
   for (const i of input.ranked) {
     if (level[i] !== 'omitted' || files[i]!.full * MIN_SIGNATURE_SHARE > budget - total) continue;
-    if (!sigTokens.has(i)) sigTokens.set(i, yield i);
+    if (Number.isNaN(sigTokens[i])) sigTokens[i] = (yield i) ?? NONE;
     const sig = signatures(i);
     if (sig !== undefined && sig < files[i]!.full && total + cost(i, 'signatures') <= budget) {
       set(i, 'signatures', `${rankText(i)}: ${files[i]!.full} tokens in full did not fit; signatures ${sig}`);
@@ -134,7 +140,7 @@ export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number
   }
   const reason = (i: number): string => {
     if (level[i] !== 'omitted') return why.get(i) ?? '';
-    const sig = sigTokens.get(i);
+    const sig = signatures(i);
     return `${rankText(i)}: ${files[i]!.full} tokens in full${sig === undefined ? '' : `, ${sig} as signatures,`} did not fit`;
   };
   return { level, total, reason };

@@ -47,6 +47,9 @@ export interface FitRepositoryInput {
 }
 
 /** A file's signatures view as cached: `null` when the file has none (no grammar, or nothing to elide). */
+/** `signatureTokens` of a file without signatures. */
+const NO_SIGNATURES = -1;
+
 export interface SignatureView {
   /** The elided line ranges as a flat list, start and end of each (read only for files shown so). */
   readonly elided: readonly number[];
@@ -124,21 +127,25 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   const reserved = costAtDepth.get(depth) ?? mapCost(paths, depth);
   if (known === undefined) input.mapDepthCache?.set(depth);
 
-  const views = new Map<number, SignatureView>(); // their elided lines are read only for the files shown so
-  const signatureTokens = new Map<number, number | undefined>();
+  // Per file, as far as known: its view (its elided lines are read only for the files shown so), its tokens (NaN:
+  // not known yet; NO_SIGNATURES: it has none). Arrays, not maps: a fit of babel looks at ~20 K files.
+  const views: (SignatureView | undefined)[] = new Array<SignatureView | undefined>(analysed.length);
+  const signatureTokens = new Float64Array(analysed.length).fill(NaN);
   // A file's signatures view comes from the cache, or is parsed here: the grammars load at the first file not
   // cached, and every few files parsed the event loop runs (a first fit may parse for seconds; Ctrl-C and the
   // extension host must not wait for it).
   let parserReady = false;
   let parsed = 0;
   const keep = (i: number, view: SignatureView | null): number | undefined => {
-    if (view) views.set(i, view);
-    signatureTokens.set(i, view?.tokens);
+    if (view) views[i] = view;
+    signatureTokens[i] = view ? view.tokens : NO_SIGNATURES;
     return view?.tokens;
   };
   /** The tokens of file i's signatures from what is known (undefined: it has none), or NOT_KNOWN: it must be parsed. */
   const knownSignatures = (i: number): number | undefined | typeof NOT_KNOWN => {
-    if (signatureTokens.has(i)) return signatureTokens.get(i);
+    const tokens = signatureTokens[i]!;
+    if (tokens === NO_SIGNATURES) return undefined;
+    if (!Number.isNaN(tokens)) return tokens;
     const view = input.signatureCache?.get(i);
     return view === undefined ? NOT_KNOWN : keep(i, view);
   };
@@ -174,7 +181,7 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
   }
   const fit = step.value;
   const level = fit.level;
-  const blockTokens = (i: number): number => (level[i] === 'full' ? input.fullTokens[i]! : level[i] === 'signatures' ? signatureTokens.get(i)! : 0);
+  const blockTokens = (i: number): number => (level[i] === 'full' ? input.fullTokens[i]! : level[i] === 'signatures' ? signatureTokens[i]! : 0);
   const omittedPaths = (): string[] => paths.filter((_, i) => level[i] === 'omitted');
   const exactTotal = (): number => input.fixedTokens + mapCost(omittedPaths(), depth) + level.reduce((sum, _, i) => sum + blockTokens(i), 0);
   let total = exactTotal();
@@ -205,8 +212,9 @@ export async function fitRepository(input: FitRepositoryInput): Promise<FitOutco
     return ranked ? `${why} (${ranked})` : why;
   };
   const elisions = new Map<number, Elision[]>();
-  for (const [i, view] of views) {
-    if (level[i] !== 'signatures') continue;
+  for (let i = 0; i < level.length; i++) {
+    const view = views[i];
+    if (level[i] !== 'signatures' || !view) continue;
     const flat = view.elided;
     const ranges: Elision[] = [];
     for (let k = 0; k < flat.length; k += 2) ranges.push({ start: flat[k]!, end: flat[k + 1]! });
