@@ -695,13 +695,17 @@ class BlockStore {
   }
 }
 
-/** `length` bytes of `fd` from `position`; undefined if the file ends before. */
+/** `length` bytes of `fd` from `position`; undefined if the file ends before or cannot be read (then render again). */
 function readAt(fd: number, position: number, length: number): Buffer | undefined {
   const buffer = Buffer.allocUnsafe(length);
-  for (let done = 0; done < length;) {
-    const read = readSync(fd, buffer, done, length - done, position + done);
-    if (read === 0) return undefined;
-    done += read;
+  try {
+    for (let done = 0; done < length;) {
+      const read = readSync(fd, buffer, done, length - done, position + done);
+      if (read === 0) return undefined;
+      done += read;
+    }
+  } catch {
+    return undefined;
   }
   return buffer;
 }
