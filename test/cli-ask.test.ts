@@ -2,7 +2,7 @@
 // wire format (test/helpers/modelServer) — the process must not block, so the CLI runs asynchronously.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { badGatewayReply, openaiErrorReply, type ModelServer, type Reply } from './helpers/modelServer/modelServer.js';
@@ -151,3 +151,13 @@ test('Ctrl-C while waiting for the answer stops at once and writes nothing', asy
   assert.equal(existsSync(join(out, 'm.json')), false);
 });
 
+
+test('ask answers although the cache cannot be written, and says so once', async () => {
+  const notADirectory = join(temp(), 'cache-is-a-file');
+  writeFileSync(notADirectory, 'x');
+  const server = await serve([{ kind: 'openai-stream', deltas: ['See [src/retry.ts:L1].'], usage: { prompt: 10, completion: 5 } }]);
+  const r = await run(['ask', repo, 'Where are retries configured?', '--endpoint', `${server.url}/v1`], { LONGREPO_CACHE_DIR: notADirectory });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.startsWith('See [src/retry.ts:L1].'), r.stdout);
+  assert.equal(r.stderr.match(/cannot write the cache in .*cache-is-a-file \(ENOTDIR\): this pack is complete/g)?.length, 1, r.stderr);
+});

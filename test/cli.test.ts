@@ -62,6 +62,23 @@ test('the command keeps V8\'s compiled code in the cache directory, replaces a d
   assert.ok(!existsSync(join(dir, 'code-none')), '--no-cache writes nothing');
 });
 
+test('a cache that cannot be written does not fail the pack: one notice says why and the way out', () => {
+  // A cache directory that is a file fails for root too (permissions would not: the tests may run as root).
+  const notADirectory = join(dir, 'cache-is-a-file');
+  writeFileSync(notADirectory, 'x');
+  const out = join(dir, 'prompt-without-cache.txt');
+  for (const extra of [[], ['--budget', '30k', '--question', 'how are routes matched?']]) {
+    const r = run(['pack', express, '-o', out, ...extra], { LONGREPO_CACHE_DIR: notADirectory });
+    assert.equal(r.status, 0, r.stderr);
+    const notices = r.stderr.split('\n').filter((line) => line.startsWith('longrepo: '));
+    assert.equal(notices.length, 1, r.stderr);
+    assert.match(notices[0]!, new RegExp(`cannot write the cache in ${notADirectory} \\(ENOTDIR\\): this pack is complete, .*set LONGREPO_CACHE_DIR to another one, or turn the cache off \\(--no-cache\\)`));
+    assert.equal(readFileSync(out, 'utf8'), run(['pack', express, ...extra, '--no-cache']).stdout, 'the same prompt as without a cache');
+  }
+  assert.equal(readFileSync(notADirectory, 'utf8'), 'x');
+  assert.equal(run(['pack', express, '-o', out, '-q'], { LONGREPO_CACHE_DIR: notADirectory }).stderr, '', '--quiet: no notice');
+});
+
 test('a prompt written into the repository is not packed by the next pack', () => {
   const repo = join(dir, 'self');
   mkdirSync(repo);

@@ -201,6 +201,7 @@ export class RepositoryChat {
       if (last) yield { type: 'pack', progress: last };
     }
     const packed = await packing;
+    for (const message of packed.notices) yield { type: 'notice', message };
     let replace = new Map<string, string>();
     let redactions: SecretFinding[] | null = null;
     let tokens = packed.manifest.totalTokens;

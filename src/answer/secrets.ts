@@ -337,8 +337,8 @@ class SecretCache {
       await writeFile(temp, JSON.stringify(shape), { mode: 0o600 });
       await rename(temp, this.file);
     } catch {
-      // a cache that cannot be written costs a rescan next time, nothing more
-      await rm(temp, { force: true });
+      // a cache that cannot be written costs a rescan next time, nothing more (the pack says why it could not)
+      await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 }

@@ -55,6 +55,7 @@ export function registerPackCommand(program: Command): void {
       await writeOutputs(outputs);
       if (flags.json) process.stdout.write(manifestJson);
       else if (!flags.output) await writeToStdout(result.pieces());
+      if (!flags.quiet) for (const notice of result.notices) process.stderr.write(`longrepo: ${notice}\n`);
       if (!flags.quiet && !flags.json) process.stderr.write(formatSummary(result, flags.output) + '\n');
     });
 }

@@ -73,6 +73,8 @@ export interface PackResult {
   timings: { discoverMs: number; analyseMs: number; orderMs: number; renderMs: number; totalMs: number };
   /** Files analysed afresh by this pack; the others came from the cache. */
   analysedFiles: number;
+  /** What the user should hear although the pack is complete (the cache could not be written). */
+  notices: readonly string[];
 }
 
 /** Packs a repository: discover → analyse → graph → order → render, with token counts of the rendered prompt. */
@@ -283,7 +285,7 @@ async function packWith(
     get prompt() {
       return (joined ??= joinPieces(pieces()));
     },
-    pieces, manifest, analysedFiles: fresh, block,
+    pieces, manifest, analysedFiles: fresh, block, notices: cache.problem ? [cache.problem] : [],
     keyOf: (path) => {
       const i = indexOf(path);
       return i === undefined ? undefined : analysed[i]!.key;

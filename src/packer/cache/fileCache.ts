@@ -285,6 +285,8 @@ export class FileCache {
   private blocks: BlockStore | undefined;
   private reused = 0;
   private lexical: { digest: string; index: Uint8Array } | undefined;
+  /** See `problem`. */
+  private failure: string | undefined;
   /** Entries as loaded (a plain object, not copied into a Map), read on first need. */
   private loaded: Record<string, CachedFile> | undefined;
   /** Signatures views read from the snapshot, by row (fitting asks for a file's more than once). */
@@ -589,10 +591,9 @@ export class FileCache {
   ): Promise<(Buffer | undefined)[]> {
     if (!this.file) return files.map((f) => f.block);
     if (this.lexical) {
-      await mkdir(join(this.file, '..'), { recursive: true });
       const { index } = this.lexical;
       const label = labelBytes({ version: CACHE_VERSION, digest: this.lexical.digest });
-      await writeOutputs([{ path: this.lexicalFile, data: [...label, Buffer.from(index.buffer, index.byteOffset, index.byteLength)] }]);
+      await this.write([{ path: this.lexicalFile, data: [...label, Buffer.from(index.buffer, index.byteOffset, index.byteLength)] }]);
       this.lexical = undefined;
     }
     // Entries are the same when none changed and the files of this pack used exactly the loaded ones (or, not
@@ -636,11 +637,34 @@ export class FileCache {
     const snapshot = writer.finish(Date.now(), this.render, tokensKey);
     const header: IndexHeader = { version: CACHE_VERSION, entriesId: entriesId!, counts: this.keptCounts(), snapshot: snapshot.meta, graph: this.graph };
     outputs.push({ path: this.file, data: [...labelBytes(header), ...snapshot.data] }); // last: it names its entries file
-    await mkdir(join(this.file, '..'), { recursive: true });
-    await writeOutputs(outputs);
-    // The single JSON file of earlier versions.
-    await Promise.all(['.json', '.lexical.json'].map((old) => rm(this.file!.replace(/\.index$/, old), { force: true })));
+    if (await this.write(outputs)) {
+      // The single JSON file of earlier versions.
+      await Promise.all(['.json', '.lexical.json'].map((old) => rm(this.file!.replace(/\.index$/, old), { force: true }).catch(() => undefined)));
+    }
     return blocks;
+  }
+
+  /**
+   * Why the cache could not be written, if it could not: the pack itself is complete (the cache only saves time),
+   * but the next one starts without it.
+   */
+  get problem(): string | undefined {
+    return this.failure;
+  }
+
+  /** Writes cache files atomically; a failure (no permission, a full disk) is kept as `problem`, not thrown. */
+  private async write(outputs: { path: string; data: string | Buffer[] }[]): Promise<boolean> {
+    const dir = join(this.file!, '..');
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeOutputs(outputs);
+      return true;
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      this.failure ??= `cannot write the cache in ${join(dir, '..')} (${code ?? message}): this pack is complete, but the next ` +
+        'one starts without a cache; make that directory writable, set LONGREPO_CACHE_DIR to another one, or turn the cache off (--no-cache)';
+      return false;
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -12,6 +13,12 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
     throw new UsageError(`cannot write ${flag} ${path}: the directory ${dir} does not exist (create it first)`);
   }
   if (!info.isDirectory()) throw new UsageError(`cannot write ${flag} ${path}: ${dir} is not a directory`);
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'not writable';
+    throw new UsageError(`cannot write ${flag} ${path}: the directory ${dir} is not writable (${code}); choose a path in a writable directory`);
+  }
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new UsageError(`cannot write ${flag} ${path}: it is a directory; name a file`);
 }
