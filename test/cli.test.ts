@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { corpusDir } from './helpers/corpus.js';
@@ -77,6 +77,32 @@ test('a cache that cannot be written does not fail the pack: one notice says why
   }
   assert.equal(readFileSync(notADirectory, 'utf8'), 'x');
   assert.equal(run(['pack', express, '-o', out, '-q'], { LONGREPO_CACHE_DIR: notADirectory }).stderr, '', '--quiet: no notice');
+});
+
+test('-o through a symbolic link writes its target and keeps the link; -o to a FIFO writes into it, not over it', async () => {
+  const target = join(dir, 'link-target.txt');
+  writeFileSync(target, 'old');
+  const link = join(dir, 'prompt-link.txt');
+  symlinkSync(target, link);
+  assert.equal(run(['pack', express, '-o', link, '-q', '--no-cache']).status, 0);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+  const expected = run(['pack', express, '-q', '--no-cache']).stdout;
+  assert.equal(readFileSync(target, 'utf8'), expected);
+  // A FIFO stands for /dev/stdout and /dev/null, which a test must not risk replacing: the reader gets the prompt.
+  const fifo = join(dir, 'prompt.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const reader = spawn('timeout', ['30', 'cat', fifo]); // a pack that replaced the FIFO would leave it waiting
+  let read = '';
+  reader.stdout.on('data', (d: Buffer) => (read += d.toString()));
+  const closed = new Promise((resolve) => reader.on('close', resolve));
+  const r = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [cli, 'pack', express, '-o', fifo, '-q', '--no-cache'], { stdio: 'ignore' });
+    child.on('close', resolve);
+  });
+  await closed;
+  assert.equal(r, 0);
+  assert.equal(read, expected);
+  assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
 });
 
 test('a prompt written into the repository is not packed by the next pack', () => {
