@@ -148,6 +148,7 @@ test('bad input gets one line naming the problem and the way out, exit 2, nothin
     [['pack', express, '-o', join(dir, 'no-such-dir', 'p.txt')], /the directory .*no-such-dir does not exist \(create it first\)/],
     [['pack', express, '--order', 'churn', '-o', out], /--order churn needs git history/],
     [['pack', express, '--budget', '20', '-o', out], /a budget of 20 tokens is below the smallest prompt for this repository, \d+ tokens .*raise --budget to at least \d+/],
+    [['pack', express, '-o', out, '--manifest', out], /-o and --manifest both name .*never\.txt: give the manifest a file of its own/],
   ];
   for (const [args, message] of cases) {
     const r = run(args);

@@ -32,6 +32,9 @@ export function registerPackCommand(program: Command): void {
       if (flags.json && !flags.output) {
         throw new InvalidArgumentError('--json prints the manifest on standard output, so the prompt needs -o FILE');
       }
+      if (flags.output && flags.manifest && resolve(flags.output) === resolve(flags.manifest)) {
+        throw new InvalidArgumentError(`-o and --manifest both name ${flags.output}: give the manifest a file of its own`);
+      }
       if (flags.output) await checkOutputPath(resolve(flags.output), '-o');
       if (flags.manifest) await checkOutputPath(resolve(flags.manifest), '--manifest');
       const showProgress = !flags.json && !flags.quiet && process.stderr.isTTY === true;
