@@ -161,3 +161,11 @@ test('ask answers although the cache cannot be written, and says so once', async
   assert.ok(r.stdout.startsWith('See [src/retry.ts:L1].'), r.stdout);
   assert.equal(r.stderr.match(/cannot write the cache in .*cache-is-a-file \(ENOTDIR\): this pack is complete/g)?.length, 1, r.stderr);
 });
+
+test('--manifest and --conversation naming the same file is refused before anything runs', async () => {
+  const same = join(temp(), 'same.json');
+  const r = await run(['ask', repo, 'Where are retries configured?', '--endpoint', 'http://127.0.0.1:9/v1', '--manifest', same, '--conversation', same]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--manifest and --conversation both name .*same\.json: give each a file of its own/);
+  assert.ok(!existsSync(same));
+});

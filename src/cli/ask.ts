@@ -80,6 +80,9 @@ export function registerAskCommand(program: Command): void {
     if (question === undefined) throw new InvalidArgumentError(`ask takes [DIR] QUESTION, not ${args.length} words; put the question in quotes`);
     const root = resolve(dir!);
     const settings = merge(flags, await readProjectConfig(root), command);
+    if (flags.manifest && flags.conversation && resolve(flags.manifest) === resolve(flags.conversation)) {
+      throw new InvalidArgumentError(`--manifest and --conversation both name ${flags.manifest}: give each a file of its own`);
+    }
     for (const file of [flags.manifest, flags.conversation]) if (file) await checkOutputPath(resolve(file), file === flags.manifest ? '--manifest' : '--conversation');
     const saved = flags.conversation ? await readConversation(resolve(flags.conversation)) : undefined;
 
