@@ -89,6 +89,10 @@ test('bad endpoints and keys end with one line naming the endpoint and what to c
   const refused = await run(['ask', repo, 'q', '--endpoint', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--window', '8000']);
   assert.equal(refused.status, 1);
   assert.equal(refused.stderr.trim().split('\n').at(-1), `longrepo: cannot reach http://127.0.0.1:${port}/v1: connection refused; is the server running, and is the endpoint's port right?`);
+  // Without --model and --window the server is asked for them first: the same line, not "does not list its models".
+  const unasked = await run(['ask', repo, 'q', '--endpoint', `http://127.0.0.1:${port}/v1`]);
+  assert.equal(unasked.status, 1, unasked.stderr);
+  assert.equal(unasked.stderr.trim(), `longrepo: cannot reach http://127.0.0.1:${port}/v1: connection refused; is the server running, and is the endpoint's port right?`);
 
   const server = await serve([
     openaiErrorReply(401, 'Invalid API key sk-secret-777', { code: 'invalid_api_key' }),

@@ -15,6 +15,11 @@ export class ModelError extends Error {
   }
 }
 
+/** No HTTP answer at all: the server is not there (refused, no such host, no route, no connection in time, TLS). */
+export class UnreachableError extends ModelError {
+  override readonly name = 'UnreachableError';
+}
+
 /** The server rejected the prompt as longer than the model's context window. */
 export class ContextLengthError extends ModelError {
   override readonly name = 'ContextLengthError';

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { CancelledError } from '../packer/errors.js';
-import { ModelError, withoutSecret } from './errors.js';
+import { ModelError, UnreachableError, withoutSecret } from './errors.js';
 
 export interface HttpRequest {
   url: URL;
@@ -57,7 +57,7 @@ export function sendRequest(request: HttpRequest): Promise<HttpResponse> {
     // An address that swallows packets would otherwise hold the request until the long idle timeout.
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
-      const timer = setTimeout(() => fail(new ModelError(
+      const timer = setTimeout(() => fail(new UnreachableError(
         `cannot reach ${label}: no connection after ${CONNECT_TIMEOUT_MS / 1000} s; check --endpoint and the network`,
       )), Math.min(CONNECT_TIMEOUT_MS, request.idleTimeoutMs));
       socket.once('connect', () => clearTimeout(timer));
@@ -105,19 +105,19 @@ function connectionError(error: NodeJS.ErrnoException, { label, url }: HttpReque
   if (error instanceof CancelledError || error instanceof ModelError) return error;
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new ModelError(`cannot reach ${label}: connection refused; is the server running, and is the endpoint's port right?`);
+      return new UnreachableError(`cannot reach ${label}: connection refused; is the server running, and is the endpoint's port right?`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ModelError(`cannot reach ${label}: no host named ${url.hostname}; check --endpoint`);
+      return new UnreachableError(`cannot reach ${label}: no host named ${url.hostname}; check --endpoint`);
     case 'ECONNRESET':
     case 'EPIPE':
       return new ModelError(`${label} closed the connection before answering`, true);
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new ModelError(`cannot reach ${label}: ${error.code === 'ETIMEDOUT' ? 'the connection timed out' : 'no route to the host'}; check --endpoint and the network`);
+      return new UnreachableError(`cannot reach ${label}: ${error.code === 'ETIMEDOUT' ? 'the connection timed out' : 'no route to the host'}; check --endpoint and the network`);
     default:
-      if (/certificate|SSL|TLS/i.test(error.message)) return new ModelError(`cannot reach ${label}: TLS failed (${error.message}); check the server's certificate`);
+      if (/certificate|SSL|TLS/i.test(error.message)) return new UnreachableError(`cannot reach ${label}: TLS failed (${error.message}); check the server's certificate`);
       return new ModelError(`cannot reach ${label}: ${error.message}`, error.message === 'socket hang up');
   }
 }

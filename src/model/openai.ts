@@ -1,5 +1,5 @@
 import { CancelledError } from '../packer/errors.js';
-import { ModelError } from './errors.js';
+import { ModelError, UnreachableError } from './errors.js';
 import { sendRequest, type HttpResponse } from './http.js';
 import { conversationMessages, displayEndpoint, knownContextWindow } from './messages.js';
 import { errorFromResponse } from './responseError.js';
@@ -73,7 +73,7 @@ export class OpenAiBackend implements ChatBackend {
 
   async contextWindow(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const model = await this.modelName(options.signal).catch((error: unknown) => {
-      if (error instanceof CancelledError) throw error;
+      if (error instanceof CancelledError || error instanceof UnreachableError) throw error;
       return this.model;
     });
     const served = (await this.servedModels(options.signal))?.find((m) => m.id === model);
@@ -124,14 +124,17 @@ export class OpenAiBackend implements ChatBackend {
     return typeof length === 'number' && length > 0 ? length : undefined;
   }
 
-  /** A quick GET or POST whose failure only means "the server does not say". */
+  /**
+   * A quick GET or POST whose failure only means "the server does not say", unless nothing answers at all: then
+   * that is what the user must hear (not that the server does not list its models or its window).
+   */
   private async probeJson(method: 'GET' | 'POST', path: string, body: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     try {
       const response = await this.send(method, path, body, signal, PROBE_TIMEOUT_MS);
       const text = await response.text(1 << 20);
       return response.status === 200 ? JSON.parse(text) : undefined;
     } catch (error) {
-      if (error instanceof CancelledError) throw error;
+      if (error instanceof CancelledError || error instanceof UnreachableError) throw error;
       return undefined;
     }
   }
