@@ -130,7 +130,7 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     });
   } finally {
     await analyser?.close();
-    void ready.then(({ cache }) => cache.close(), () => undefined);
+    void ready.then(({ cache }) => cache.close(), () => undefined); // the block store, if a fitted pack opened it
   }
 }
 
@@ -245,11 +245,10 @@ async function packWith(
     return block;
   });
   // The blocks shown in full that are still in the store (a fitted pack did not read it whole): read them now, so
-  // the prompt needs no open store.
+  // the prompt needs no open store (`pack` closes it).
   const unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
   if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
   for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
-  cache.close();
   const rendered = performance.now();
 
   const manifest: Manifest = {

@@ -29,8 +29,8 @@ const FIRST_PASS_POOL = 200;
  * left is not parsed for signatures at all (this only saves work; every level chosen is still counted exactly).
  */
 const MIN_SIGNATURE_SHARE = 0.05;
-/** Signature tokens of a file that has none. */
-const NONE = -1;
+/** Signatures tokens kept for a file that has no signatures (the arrays that keep them hold numbers only). */
+export const NO_SIGNATURES = -1;
 
 export interface FitFile {
   /** Tokens of the file's full block. */
@@ -86,7 +86,7 @@ export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number
   const level: FileLevel[] = files.map(() => 'omitted');
   const why = new Map<number, string>();
   // Asked for only in the signatures pass below; every later use of a file at that level finds it here.
-  // Per file: NaN until asked, then its tokens or NONE (a fit of babel asks for ~20 K files').
+  // Per file: NaN until asked, then its tokens or NO_SIGNATURES (a fit of babel asks ~20 K files).
   const sigTokens = new Float64Array(files.length).fill(NaN);
   const signatures = (i: number): number | undefined => {
     const tokens = sigTokens[i]!;
@@ -129,7 +129,7 @@ export function* fitSteps(input: Omit<FitInput, 'signatures'>): Generator<number
   }
   for (const i of input.ranked) {
     if (level[i] !== 'omitted' || files[i]!.full * MIN_SIGNATURE_SHARE > budget - total) continue;
-    if (Number.isNaN(sigTokens[i])) sigTokens[i] = (yield i) ?? NONE;
+    if (Number.isNaN(sigTokens[i])) sigTokens[i] = (yield i) ?? NO_SIGNATURES;
     const sig = signatures(i);
     if (sig !== undefined && sig < files[i]!.full && total + cost(i, 'signatures') <= budget) {
       set(i, 'signatures', `${rankText(i)}: ${files[i]!.full} tokens in full did not fit; signatures ${sig}`);

@@ -7,7 +7,7 @@ import {
 import { initSignatures, signatureElisions } from '../signatures/signatures.js';
 import type { TokenizerChoice } from '../tokens/tokenizer.js';
 import type { LanguageId } from '../types.js';
-import { fitSteps } from './fit.js';
+import { fitSteps, NO_SIGNATURES } from './fit.js';
 import { mapEntries, maxDepth } from './repoMap.js';
 
 /** What `knownSignatures` says of a file whose signatures view is not known yet. */
@@ -47,9 +47,6 @@ export interface FitRepositoryInput {
 }
 
 /** A file's signatures view as cached: `null` when the file has none (no grammar, or nothing to elide). */
-/** `signatureTokens` of a file without signatures. */
-const NO_SIGNATURES = -1;
-
 export interface SignatureView {
   /** The elided line ranges as a flat list, start and end of each (read only for files shown so). */
   readonly elided: readonly number[];
