@@ -9,6 +9,9 @@
  * BPE works inside pre-tokens, so the count of a text is the sum of the counts of these pieces. Code
  * repeats its lines ("  }", "});", licence headers) and line numbers repeat across files, so a memo
  * of piece counts skips most of the regex and BPE work. The tests compare against whole-text counts.
+ *
+ * Used where the split is a regex (o200k). The cl100k family is split by a scanner (preTokens.ts), cheap
+ * enough that hashing whole lines would cost more than it saves.
  */
 
 /** Pieces longer than this rarely repeat: count them without keeping them. */

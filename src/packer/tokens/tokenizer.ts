@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BytePairEncodingCore, type RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
+import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../errors.js';
+import { BytePairCounter } from './bytePairs.js';
 import { memoizedLineCounter } from './lineMemo.js';
+import { forEachPreToken, type SplitStyle } from './preTokens.js';
 
 /** Counts tokens of rendered prompt text with one tokenizer. */
 export interface TokenCounter {
@@ -26,59 +28,64 @@ export type TokenizerSpec = string;
 export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
 
 /**
- * Pre-tokens whose counts are kept. Code repeats its words, so one map from pre-token to count (instead
- * of the library's rank lookup followed by its LRU merge cache, which moves an entry on every hit)
- * counts django's 36 MB in 4.0 s instead of 6.2 s; more entries gain nothing measurable.
+ * Pre-tokens whose counts are kept. Code repeats its words, so one map from pre-token to count counts most
+ * pre-tokens with one lookup; more entries gain nothing measurable.
  */
 const PIECE_CACHE_SIZE = 60_000;
 
-/** Split patterns whose pre-tokens never cross a line start or the end of a leading number (see lineMemo.ts). */
-const LINE_SAFE_PATTERNS = new Set([
-  CL100K_TOKEN_SPLIT_REGEX.source,
-  O200K_TOKEN_SPLIT_REGEX.source,
-  // Llama-3 (also DeepSeek-V3, ProLong) and Qwen2, after the case-insensitive group is expanded
-  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-]);
-
-const NO_SPECIAL = new Set<string>();
+const CL100K_LIKE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /**
- * Counts `text` as the library's `countNative` does with no special tokens allowed (the sum of the
- * counts of its pre-tokens by `split`), with each pre-token's count remembered.
+ * Split patterns of the cl100k family (see preTokens.ts), by source: split by a scanner instead of the regex.
+ * Llama-3 (also DeepSeek-V3, ProLong) and Qwen2 are listed as `tiktokenStyle` writes them, with the
+ * case-insensitive group expanded.
  */
-function preTokenCounter(core: BytePairEncodingCore, split: RegExp): (text: string) => number {
-  const pattern = new RegExp(split.source, split.flags.includes('g') ? split.flags : split.flags + 'g');
+const SCANNED_PATTERNS = new Map<string, SplitStyle>([
+  [CL100K_TOKEN_SPLIT_REGEX.source, { maxDigits: 3, wholeFinalSpace: true }],
+  [CL100K_LIKE, { maxDigits: 3, wholeFinalSpace: false }],
+  [CL100K_LIKE.replace('\\p{N}{1,3}', '\\p{N}'), { maxDigits: 1, wholeFinalSpace: false }],
+]);
+
+/** Other split patterns whose pre-tokens never cross a line start or the end of a leading number (see lineMemo.ts). */
+const LINE_SAFE_PATTERNS = new Set([O200K_TOKEN_SPLIT_REGEX.source]);
+
+/** Counts pre-tokens by `countPiece`, each distinct one once while it stays among the last `PIECE_CACHE_SIZE`. */
+function rememberCounts(countPiece: (piece: string) => number): (piece: string) => number {
   let counts = new Map<string, number>();
-  return (text) => {
-    let total = 0;
-    pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      const piece = match[0];
-      const known = counts.get(piece);
-      if (known !== undefined) {
-        total += known;
-        continue;
-      }
-      // A pre-token split again is itself (the patterns' lookaheads only end whitespace runs).
-      const n = core.countNative(piece, NO_SPECIAL);
+  return (piece) => {
+    let n = counts.get(piece);
+    if (n === undefined) {
+      n = countPiece(piece);
       if (counts.size >= PIECE_CACHE_SIZE) counts = new Map();
       counts.set(piece, n);
-      total += n;
     }
-    return total;
+    return n;
   };
 }
 
-/** A core without the library's merge cache: `preTokenCounter` keeps counts itself. */
-function bpeCore(ranks: RawBytePairRanks, split: RegExp): BytePairEncodingCore {
-  return new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: split, mergeCacheSize: 0 });
-}
-
-function bpeCounter(id: string, core: BytePairEncodingCore, split: RegExp): TokenCounter {
-  const pieces = preTokenCounter(core, split);
-  const countPiece = (text: string): number => (text.length === 0 ? 0 : pieces(text));
-  const count = LINE_SAFE_PATTERNS.has(split.source) ? memoizedLineCounter(countPiece, split.source.includes('[\\r\\n/]')) : countPiece;
+/** Counts text split by `split`: the sum of its pre-tokens' byte-pair counts (no special tokens, as the library's `countNative`). */
+function bpeCounter(id: string, ranks: RawBytePairRanks, split: RegExp): TokenCounter {
+  const bytePairs = new BytePairCounter(ranks);
+  const countPiece = rememberCounts((piece) => bytePairs.count(piece));
+  const style = SCANNED_PATTERNS.get(split.source);
+  if (style) {
+    const count = (text: string): number => {
+      let total = 0;
+      forEachPreToken(text, style, (start, end) => {
+        total += countPiece(text.slice(start, end));
+      });
+      return total;
+    };
+    return { id, additive: true, count };
+  }
+  const pattern = new RegExp(split.source, split.flags.includes('g') ? split.flags : split.flags + 'g');
+  const countSplit = (text: string): number => {
+    let total = 0;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) total += countPiece(match[0]);
+    return total;
+  };
+  const count = LINE_SAFE_PATTERNS.has(split.source) ? memoizedLineCounter(countSplit, split.source.includes('[\\r\\n/]')) : countSplit;
   return { id, additive: true, count };
 }
 
@@ -96,7 +103,7 @@ function loadRanks(name: 'cl100k_base' | 'o200k_base'): RawBytePairRanks {
 
 function loadBuiltin(name: 'cl100k_base' | 'o200k_base'): TokenCounter {
   const regex = name === 'cl100k_base' ? CL100K_TOKEN_SPLIT_REGEX : O200K_TOKEN_SPLIT_REGEX;
-  return bpeCounter(name, bpeCore(loadRanks(name), regex), regex);
+  return bpeCounter(name, loadRanks(name), regex);
 }
 
 /** A tokenizer chosen but not necessarily loaded: built-in rank tables are large, so a warm pack never loads them. */
@@ -237,7 +244,7 @@ function loadHuggingFaceTokenizer(path: string): TokenCounter {
       const text = Buffer.from(bytes).toString('utf8');
       return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
     });
-    return bpeCounter(id, bpeCore(ranks, fast.split), fast.split);
+    return bpeCounter(id, ranks, fast.split);
   }
   let tokenizer: HfTokenizer;
   try {

@@ -1,0 +1,156 @@
+/**
+ * Pre-tokenising without the split regex, for the patterns of the cl100k family:
+ *
+ *   '(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE])   contractions
+ *   [^\r\n\p{L}\p{N}]?\p{L}+                              a word, with one leading non-letter
+ *   \p{N}{1,3}                                            digits (Qwen2: one at a time)
+ *    ?[^\s\p{L}\p{N}]+[\r\n]*                             punctuation, then newlines
+ *   \s*[\r\n]+ | \s+(?!\S) | \s+                          whitespace
+ *
+ * (gpt-tokenizer's cl100k pattern starts the whitespace alternatives with `\s+$`: a run of white space that
+ * ends the text is one pre-token, newlines or not.)
+ *
+ * cl100k, Llama-3 (also DeepSeek-V3 and ProLong) and Qwen2 split this way. The regex costs most of the
+ * time of a cold pack: the engine tries the alternatives one by one at every position and allocates a
+ * match for every pre-token. This scanner decides each pre-token from the class of its first one or two
+ * characters, and hands out positions instead of strings. The classes are JavaScript's: `\s` is
+ * ECMAScript white space plus line terminators, `\p{L}` and `\p{N}` are Unicode's, and a lone surrogate is
+ * none of them; the tests check the splits against the regex.
+ */
+
+const LETTER = 1;
+const NUMBER = 2;
+/** `\r` or `\n`. */
+const NEWLINE = 3;
+/** `\s` other than `\r` and `\n`. */
+const SPACE = 4;
+const OTHER = 5;
+/** Added to a class when its character takes two code units (a surrogate pair). */
+const WIDE = 8;
+
+const LETTER_PATTERN = /^\p{L}$/u;
+const NUMBER_PATTERN = /^\p{N}$/u;
+const SPACE_PATTERN = /^\s$/u;
+
+function classify(codePoint: number): number {
+  if (codePoint === 10 || codePoint === 13) return NEWLINE;
+  const char = String.fromCodePoint(codePoint);
+  if (LETTER_PATTERN.test(char)) return LETTER;
+  if (NUMBER_PATTERN.test(char)) return NUMBER;
+  if (SPACE_PATTERN.test(char)) return SPACE;
+  return OTHER;
+}
+
+/** Classes of the code units outside surrogates, filled as they are met (0: not yet known). */
+const unitClasses = new Uint8Array(0x10000);
+for (let unit = 0; unit < 128; unit++) unitClasses[unit] = classify(unit);
+
+/** The class at `at` (beyond ASCII), plus `WIDE` when a surrogate pair makes one code point there. */
+function wideClass(text: string, at: number, unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) {
+    const low = unit <= 0xdbff && at + 1 < text.length ? text.charCodeAt(at + 1) : 0;
+    // A lone surrogate matches none of \s, \p{L} and \p{N}.
+    if (low < 0xdc00 || low > 0xdfff) return OTHER;
+    return classify(((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000) + WIDE;
+  }
+  let known = unitClasses[unit]!;
+  if (known === 0) known = unitClasses[unit] = classify(unit);
+  return known;
+}
+
+/** The class of the code point at `at`, with `WIDE` added for a surrogate pair. */
+function classAt(text: string, at: number): number {
+  const unit = text.charCodeAt(at);
+  return unit < 128 ? unitClasses[unit]! : wideClass(text, at, unit);
+}
+
+/** The end of the run of code points of class `kind` that starts at `at`. */
+function runEnd(text: string, at: number, kind: number): number {
+  const length = text.length;
+  while (at < length) {
+    const unit = text.charCodeAt(at);
+    if (unit < 128) {
+      if (unitClasses[unit] !== kind) break;
+      at++;
+    } else {
+      const info = wideClass(text, at, unit);
+      if ((info & 7) !== kind) break;
+      at += info >= WIDE ? 2 : 1;
+    }
+  }
+  return at;
+}
+
+/** `'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d` in any case at `at` (an apostrophe): their length, else 0. */
+function contraction(text: string, at: number): number {
+  const first = text.charCodeAt(at + 1) | 32;
+  if (first === 115 || first === 116 || first === 109 || first === 100) return 2;
+  const second = text.charCodeAt(at + 2) | 32;
+  if ((first === 108 && second === 108) || (first === 118 && second === 101) || (first === 114 && second === 101)) return 3;
+  return 0;
+}
+
+/** How a pattern of the family differs from cl100k's. */
+export interface SplitStyle {
+  /** Digits per number pre-token: 3 (cl100k, Llama-3) or 1 (Qwen2). */
+  readonly maxDigits: number;
+  /** A run of white space that ends the text is one pre-token (`\s+$` first, as gpt-tokenizer's cl100k). */
+  readonly wholeFinalSpace: boolean;
+}
+
+/** Calls `visit(start, end)` for each pre-token of `text` in order, as the pattern of `style` splits it. */
+export function forEachPreToken(text: string, style: SplitStyle, visit: (start: number, end: number) => void): void {
+  const { maxDigits, wholeFinalSpace } = style;
+  const length = text.length;
+  let at = 0;
+  while (at < length) {
+    const unit = text.charCodeAt(at);
+    const info = unit < 128 ? unitClasses[unit]! : wideClass(text, at, unit);
+    const kind = info & 7;
+    const next = at + (info >= WIDE ? 2 : 1);
+    let end: number;
+    if (unit === 39 && at + 1 < length && (end = contraction(text, at)) > 0) {
+      end += at;
+    } else if (kind === LETTER) {
+      end = runEnd(text, next, LETTER);
+    } else if (kind !== NEWLINE && kind !== NUMBER && next < length && (classAt(text, next) & 7) === LETTER) {
+      end = runEnd(text, next, LETTER);
+    } else if (kind === NUMBER) {
+      end = next;
+      for (let digits = 1; digits < maxDigits && end < length; digits++) {
+        const more = classAt(text, end);
+        if ((more & 7) !== NUMBER) break;
+        end += more >= WIDE ? 2 : 1;
+      }
+    } else if (kind === OTHER || (unit === 32 && next < length && (classAt(text, next) & 7) === OTHER)) {
+      end = runEnd(text, kind === OTHER ? next : next + (classAt(text, next) >= WIDE ? 2 : 1), OTHER);
+      while (end < length && (text.charCodeAt(end) === 10 || text.charCodeAt(end) === 13)) end++;
+    } else {
+      end = whitespaceEnd(text, at, wholeFinalSpace);
+    }
+    visit(at, end);
+    at = end;
+  }
+}
+
+/**
+ * The end of the whitespace pre-token at `at`: through the last newline of the run when it has one, else
+ * up to the run's last character when a non-space follows (that character may join the next word), else
+ * the whole run.
+ */
+function whitespaceEnd(text: string, at: number, wholeFinalSpace: boolean): number {
+  const length = text.length;
+  let lastNewline = -1;
+  let end = at;
+  while (end < length) {
+    const unit = text.charCodeAt(end);
+    const kind = unit < 128 ? unitClasses[unit]! : wideClass(text, end, unit) & 7;
+    if (kind === NEWLINE) lastNewline = end;
+    else if (kind !== SPACE) break;
+    end++; // white space is never a surrogate pair
+  }
+  if (end === length && wholeFinalSpace) return end;
+  if (lastNewline >= 0) return lastNewline + 1;
+  if (end === length) return end;
+  return end - at >= 2 ? end - 1 : end;
+}
