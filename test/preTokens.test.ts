@@ -10,6 +10,7 @@ import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { BytePairCounter } from '../src/packer/tokens/bytePairs.js';
 import { forEachPreToken, type SplitStyle } from '../src/packer/tokens/preTokens.js';
+import { SpanCounts } from '../src/packer/tokens/spanCounts.js';
 import { corpusDir } from './helpers/corpus.js';
 
 /** Llama-3's split pattern as tokenizer.json has it, and Qwen2's (one digit per number). */
@@ -108,6 +109,39 @@ test('the scanner splits real repositories like each pattern, and byte pairs cou
     }
     assert.equal(ours.count('\ufeff'), 1, 'U+FEFF is one token in both encodings');
   }
+});
+
+test('remembered counts are looked up by content, through collisions and when the table starts over', () => {
+  // A value that differs between nearly any two pre-tokens, so a wrong match shows.
+  const value = (piece: string): number => {
+    let v = piece.length;
+    for (let i = 0; i < piece.length; i++) v = (v * 131 + piece.charCodeAt(i)) % 1_000_003;
+    return v;
+  };
+  let computed = 0;
+  const counts = new SpanCounts((piece) => {
+    computed++;
+    return value(piece);
+  });
+  const style = patterns[0]!.style;
+  // 150 K distinct words, more than the table keeps.
+  const words = Array.from({ length: 150_000 }, (_, i) => ' w' + i.toString(36).replace(/\d/g, (d) => 'qrstuvwxyz'[Number(d)]!)).join('');
+  const texts = [...realTexts(), words];
+  let pieces = 0;
+  const distinct = new Set<string>();
+  for (const sample of [...texts, ...texts]) {
+    forEachPreToken(sample, style, (start, end) => {
+      pieces++;
+      distinct.add(sample.slice(start, end));
+      assert.equal(counts.count(sample, start, end), value(sample.slice(start, end)));
+    });
+  }
+  assert.ok(computed > distinct.size, `${computed} computed for ${distinct.size} distinct: the table started over`);
+  assert.ok(computed < pieces / 3, `${computed} computed for ${pieces} pre-tokens: most were remembered`);
+  // Same characters, different places; and pre-tokens too long to keep.
+  const long = 'x'.repeat(300);
+  assert.equal(counts.count(`a${long}b`, 1, 301), value(long));
+  assert.equal(counts.count(`(${long}`, 1, 301), value(long));
 });
 
 /** Byte-pair merges as tiktoken describes them, on arrays of bytes, without any of the shortcuts under test. */

@@ -10,20 +10,31 @@ import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
  * Why not the library's own `countNative`: for every pair it looks up, it copies the bytes, checks that
  * they are valid UTF-8 and decodes them to a string. That made 6-13 us per new pre-token, and a cold
  * pack of django meets ~150 K of them per thread. Here the bytes are kept as a one-byte string (one
- * character per byte, so a pair is a `slice`), looked up in one map of every token: ~3 us.
+ * character per byte, so a pair is a `slice`) looked up in one map of every token, and joins already
+ * looked up are remembered by their two tokens: ~3 us, most of it waiting for memory.
  */
 export class BytePairCounter {
   /** Every token's bytes, one character per byte, to its rank. */
   private readonly ranks = new Map<string, number>();
-  /** Where each part starts (the last entry is the end), and the rank of each part joined with the next. */
+  /** The rank of each single byte. */
+  private readonly byteRanks = new Int32Array(256);
+  /** Where each part starts (the last entry is the end), each part's token, and the rank of each part joined with the next. */
   private starts = new Int32Array(64);
+  private parts = new Int32Array(64);
   private joins = new Int32Array(64);
+  /**
+   * Joins already looked up, by the two tokens joined: most pairs recur across pre-tokens, and a lookup here
+   * is integer arithmetic where the map needs a new string hashed. Open addressing; `left + 1` (0: empty).
+   */
+  private readonly pairs = new Int32Array(PAIR_SLOTS * 3);
+  private pairsKept = 0;
 
   constructor(table: RawBytePairRanks) {
     table.forEach((token, rank) => {
       const bytes = typeof token === 'string' && isAscii(token) ? token : Buffer.from(token).toString('latin1');
       if (bytes.length > 0) this.ranks.set(bytes, rank);
     });
+    for (let byte = 0; byte < 256; byte++) this.byteRanks[byte] = this.ranks.get(String.fromCharCode(byte)) ?? NO_TOKEN;
   }
 
   /** The number of tokens of `piece`, one pre-token. */
@@ -39,41 +50,66 @@ export class BytePairCounter {
     if (length === 1 || (whole && this.ranks.has(bytes))) return 1;
     if (this.starts.length <= length) {
       this.starts = new Int32Array(length * 2);
+      this.parts = new Int32Array(length * 2);
       this.joins = new Int32Array(length * 2);
     }
-    const { starts, joins } = this;
-    for (let i = 0; i < length - 1; i++) {
+    const { starts, parts, joins, byteRanks } = this;
+    for (let i = 0; i < length; i++) {
       starts[i] = i;
-      joins[i] = this.rankOf(bytes, i, i + 2);
+      parts[i] = byteRanks[bytes.charCodeAt(i)]!;
     }
-    starts[length - 1] = length - 1;
     starts[length] = length;
-    let parts = length;
-    while (parts > 1) {
+    for (let i = 0; i < length - 1; i++) joins[i] = this.join(parts[i]!, parts[i + 1]!, bytes, i, i + 2);
+    let count = length;
+    while (count > 1) {
       let lowest = NO_TOKEN;
       let at = -1;
-      for (let i = 0; i < parts - 1; i++) {
+      for (let i = 0; i < count - 1; i++) {
         if (joins[i]! < lowest) {
           lowest = joins[i]!;
           at = i;
         }
       }
       if (at < 0) break;
-      // Parts `at` and `at + 1` become one.
-      for (let i = at + 1; i < parts; i++) starts[i] = starts[i + 1]!;
-      for (let i = at; i < parts - 2; i++) joins[i] = joins[i + 1]!;
-      parts--;
-      if (at < parts - 1) joins[at] = this.rankOf(bytes, starts[at]!, starts[at + 2]!);
-      if (at > 0) joins[at - 1] = this.rankOf(bytes, starts[at - 1]!, starts[at + 1]!);
+      // Parts `at` and `at + 1` become one: the token ranked `lowest`.
+      parts[at] = lowest;
+      for (let i = at + 1; i < count; i++) {
+        starts[i] = starts[i + 1]!;
+        parts[i] = parts[i + 1]!;
+      }
+      for (let i = at; i < count - 2; i++) joins[i] = joins[i + 1]!;
+      count--;
+      if (at < count - 1) joins[at] = this.join(lowest, parts[at + 1]!, bytes, starts[at]!, starts[at + 2]!);
+      if (at > 0) joins[at - 1] = this.join(parts[at - 1]!, lowest, bytes, starts[at - 1]!, starts[at + 1]!);
     }
-    return parts;
+    return count;
   }
 
-  private rankOf(bytes: string, start: number, end: number): number {
-    const rank = this.ranks.get(bytes.slice(start, end));
-    return rank === undefined ? NO_TOKEN : rank;
+  /** The rank of the token made of tokens `left` and `right` (`bytes` from `start` to `end`), or `NO_TOKEN`. */
+  private join(left: number, right: number, bytes: string, start: number, end: number): number {
+    const pairs = this.pairs;
+    let slot = (Math.imul(left ^ Math.imul(right, 0x85ebca6b), 0x9e3779b1) >>> PAIR_SHIFT) * 3;
+    for (let stored = pairs[slot]!; stored !== 0; stored = pairs[slot]!) {
+      if (stored === left + 1 && pairs[slot + 1] === right) return pairs[slot + 2]!;
+      slot = slot + 3 === pairs.length ? 0 : slot + 3;
+    }
+    const rank = this.ranks.get(bytes.slice(start, end)) ?? NO_TOKEN;
+    if (this.pairsKept >= PAIR_SLOTS / 2) {
+      pairs.fill(0);
+      this.pairsKept = 0;
+      slot = (Math.imul(left ^ Math.imul(right, 0x85ebca6b), 0x9e3779b1) >>> PAIR_SHIFT) * 3;
+    }
+    pairs[slot] = left + 1;
+    pairs[slot + 1] = right;
+    pairs[slot + 2] = rank;
+    this.pairsKept++;
+    return rank;
   }
 }
+
+/** Slots of the table of joins (a power of two): 3 MB, kept at most half full. */
+const PAIR_SHIFT = 14;
+const PAIR_SLOTS = 2 ** (32 - PAIR_SHIFT);
 
 /** Above every rank (and a small integer, so the typed arrays and comparisons stay on integers). */
 const NO_TOKEN = 0x3fffffff;

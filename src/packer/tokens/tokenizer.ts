@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { BytePairCounter } from './bytePairs.js';
 import { memoizedLineCounter } from './lineMemo.js';
 import { forEachPreToken, type SplitStyle } from './preTokens.js';
+import { SpanCounts } from './spanCounts.js';
 
 /** Counts tokens of rendered prompt text with one tokenizer. */
 export interface TokenCounter {
@@ -66,18 +67,19 @@ function rememberCounts(countPiece: (piece: string) => number): (piece: string) 
 /** Counts text split by `split`: the sum of its pre-tokens' byte-pair counts (no special tokens, as the library's `countNative`). */
 function bpeCounter(id: string, ranks: RawBytePairRanks, split: RegExp): TokenCounter {
   const bytePairs = new BytePairCounter(ranks);
-  const countPiece = rememberCounts((piece) => bytePairs.count(piece));
   const style = SCANNED_PATTERNS.get(split.source);
   if (style) {
+    const counts = new SpanCounts((piece) => bytePairs.count(piece));
     const count = (text: string): number => {
       let total = 0;
       forEachPreToken(text, style, (start, end) => {
-        total += countPiece(text.slice(start, end));
+        total += counts.count(text, start, end);
       });
       return total;
     };
     return { id, additive: true, count };
   }
+  const countPiece = rememberCounts((piece) => bytePairs.count(piece));
   const pattern = new RegExp(split.source, split.flags.includes('g') ? split.flags : split.flags + 'g');
   const countSplit = (text: string): number => {
     let total = 0;
