@@ -9,6 +9,7 @@ import cl100kRanks from 'gpt-tokenizer/bpeRanks/cl100k_base';
 import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { BytePairCounter } from '../src/packer/tokens/bytePairs.js';
+import { NO_TOKEN, RankTable } from '../src/packer/tokens/rankTable.js';
 import { forEachPreToken, type SplitStyle } from '../src/packer/tokens/preTokens.js';
 import { SpanCounts } from '../src/packer/tokens/spanCounts.js';
 import { corpusDir } from './helpers/corpus.js';
@@ -96,7 +97,7 @@ test('the scanner splits real repositories like each pattern, and byte pairs cou
   const noSpecial = new Set<string>();
   for (const [name, ranks, regex] of [['cl100k', cl100kRanks, CL100K_TOKEN_SPLIT_REGEX], ['o200k', o200kRanks, O200K_TOKEN_SPLIT_REGEX]] as const) {
     const library = new BytePairEncodingCore({ bytePairRankDecoder: ranks, tokenSplitRegex: regex, mergeCacheSize: 0 });
-    const ours = new BytePairCounter(ranks);
+    const ours = new BytePairCounter(RankTable.fromTokens(ranks));
     // The library splits what it is given again: count the pre-tokens its own pattern leaves whole.
     const pieces = [...distinct, ...fc.sample(fc.string({ unit: 'binary', maxLength: 12 }), 2000)]
       .filter((piece) => piece.length > 0 && matched(piece, new RegExp(regex.source, 'gu')).length === 1);
@@ -109,6 +110,22 @@ test('the scanner splits real repositories like each pattern, and byte pairs cou
     }
     assert.equal(ours.count('\ufeff'), 1, 'U+FEFF is one token in both encodings');
   }
+});
+
+test('a rank table packed as the build does reads back the same ranks; other bytes are refused', () => {
+  for (const ranks of [cl100kRanks, o200kRanks]) {
+    const table = RankTable.fromTokens(ranks);
+    const read = RankTable.unpack(new Uint8Array(table.pack()))!;
+    assert.ok(read);
+    ranks.forEach((token, rank) => {
+      const bytes = Buffer.from(token);
+      assert.equal(read.rank(bytes, 0, bytes.length), rank, JSON.stringify(token));
+    });
+    const none = Buffer.from('no such token in any vocabulary, surely');
+    assert.equal(read.rank(none, 0, none.length), NO_TOKEN);
+  }
+  assert.equal(RankTable.unpack(Buffer.from('not a rank table at all')), undefined);
+  assert.equal(RankTable.unpack(RankTable.fromTokens(['a', 'b']).pack().subarray(0, 14)), undefined, 'cut short');
 });
 
 test('remembered counts are looked up by content, through collisions and when the table starts over', () => {

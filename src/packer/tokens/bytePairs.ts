@@ -1,4 +1,4 @@
-import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
+import { NO_TOKEN, type RankTable } from './rankTable.js';
 
 /**
  * Counting the tokens of one pre-token by byte-pair merges over a tiktoken-style rank table: start from
@@ -9,57 +9,66 @@ import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
  *
  * Why not the library's own `countNative`: for every pair it looks up, it copies the bytes, checks that
  * they are valid UTF-8 and decodes them to a string. That made 6-13 us per new pre-token, and a cold
- * pack of django meets ~150 K of them per thread. Here the bytes are kept as a one-byte string (one
- * character per byte, so a pair is a `slice`) looked up in one map of every token, and joins already
- * looked up are remembered by their two tokens: ~3 us, most of it waiting for memory.
+ * pack of django meets ~150 K of them per thread. Here the bytes go into one reusable array, ranges of it
+ * are looked up in a hash table of the vocabulary (rankTable.ts), and joins already looked up are
+ * remembered by their two tokens: ~2-3 us, most of it waiting for memory.
  */
 export class BytePairCounter {
-  /** Every token's bytes, one character per byte, to its rank. */
-  private readonly ranks = new Map<string, number>();
   /** The rank of each single byte. */
   private readonly byteRanks = new Int32Array(256);
-  /** Where each part starts (the last entry is the end), each part's token, and the rank of each part joined with the next. */
-  private starts = new Int32Array(64);
-  private parts = new Int32Array(64);
-  private joins = new Int32Array(64);
+  /** The pre-token's bytes; where each part starts (the last entry is the end), each part's token, and the rank of each part joined with the next. */
+  private bytes = new Uint8Array(256);
+  private starts = new Int32Array(256);
+  private parts = new Int32Array(256);
+  private joins = new Int32Array(256);
   /**
    * Joins already looked up, by the two tokens joined: most pairs recur across pre-tokens, and a lookup here
-   * is integer arithmetic where the map needs a new string hashed. Open addressing; `left + 1` (0: empty).
+   * hashes two integers where the rank table hashes the bytes. Open addressing; `left + 1` (0: empty).
    */
   private readonly pairs = new Int32Array(PAIR_SLOTS * 3);
   private pairsKept = 0;
 
-  constructor(table: RawBytePairRanks) {
-    table.forEach((token, rank) => {
-      const bytes = typeof token === 'string' && isAscii(token) ? token : Buffer.from(token).toString('latin1');
-      if (bytes.length > 0) this.ranks.set(bytes, rank);
-    });
-    for (let byte = 0; byte < 256; byte++) this.byteRanks[byte] = this.ranks.get(String.fromCharCode(byte)) ?? NO_TOKEN;
+  constructor(private readonly table: RankTable) {
+    for (let byte = 0; byte < 256; byte++) this.byteRanks[byte] = table.rank(Uint8Array.of(byte), 0, 1);
   }
 
   /** The number of tokens of `piece`, one pre-token. */
   count(piece: string): number {
-    if (isAscii(piece)) return this.merge(piece, true);
+    let length = piece.length;
+    if (this.bytes.length < length * 3) this.grow(length * 3);
+    const bytes = this.bytes;
+    let ascii = true;
+    for (let i = 0; i < length; i++) {
+      const unit = piece.charCodeAt(i);
+      if (unit > 127) {
+        ascii = false;
+        break;
+      }
+      bytes[i] = unit;
+    }
     // A lone surrogate is encoded as U+FFFD, as TextEncoder does; such text is never one token as it stands.
-    return this.merge(Buffer.from(piece, 'utf8').toString('latin1'), !LONE_SURROGATE.test(piece));
+    if (!ascii) length = encoder.encodeInto(piece, bytes).written;
+    if (length === 0) return 0;
+    if (length === 1 || ((ascii || !LONE_SURROGATE.test(piece)) && this.table.rank(bytes, 0, length) !== NO_TOKEN)) return 1;
+    return this.merge(length);
   }
 
-  private merge(bytes: string, whole: boolean): number {
-    const length = bytes.length;
-    if (length === 0) return 0;
-    if (length === 1 || (whole && this.ranks.has(bytes))) return 1;
-    if (this.starts.length <= length) {
-      this.starts = new Int32Array(length * 2);
-      this.parts = new Int32Array(length * 2);
-      this.joins = new Int32Array(length * 2);
-    }
-    const { starts, parts, joins, byteRanks } = this;
+  private grow(size: number): void {
+    this.bytes = new Uint8Array(size);
+    this.starts = new Int32Array(size + 1);
+    this.parts = new Int32Array(size + 1);
+    this.joins = new Int32Array(size + 1);
+  }
+
+  /** Merges the first `length` bytes of `this.bytes`; returns how many parts are left. */
+  private merge(length: number): number {
+    const { bytes, starts, parts, joins, byteRanks } = this;
     for (let i = 0; i < length; i++) {
       starts[i] = i;
-      parts[i] = byteRanks[bytes.charCodeAt(i)]!;
+      parts[i] = byteRanks[bytes[i]!]!;
     }
     starts[length] = length;
-    for (let i = 0; i < length - 1; i++) joins[i] = this.join(parts[i]!, parts[i + 1]!, bytes, i, i + 2);
+    for (let i = 0; i < length - 1; i++) joins[i] = this.join(parts[i]!, parts[i + 1]!, i, i + 2);
     let count = length;
     while (count > 1) {
       let lowest = NO_TOKEN;
@@ -79,21 +88,21 @@ export class BytePairCounter {
       }
       for (let i = at; i < count - 2; i++) joins[i] = joins[i + 1]!;
       count--;
-      if (at < count - 1) joins[at] = this.join(lowest, parts[at + 1]!, bytes, starts[at]!, starts[at + 2]!);
-      if (at > 0) joins[at - 1] = this.join(parts[at - 1]!, lowest, bytes, starts[at - 1]!, starts[at + 1]!);
+      if (at < count - 1) joins[at] = this.join(lowest, parts[at + 1]!, starts[at]!, starts[at + 2]!);
+      if (at > 0) joins[at - 1] = this.join(parts[at - 1]!, lowest, starts[at - 1]!, starts[at + 1]!);
     }
     return count;
   }
 
-  /** The rank of the token made of tokens `left` and `right` (`bytes` from `start` to `end`), or `NO_TOKEN`. */
-  private join(left: number, right: number, bytes: string, start: number, end: number): number {
+  /** The rank of the token made of tokens `left` and `right` (the bytes from `start` to `end`), or `NO_TOKEN`. */
+  private join(left: number, right: number, start: number, end: number): number {
     const pairs = this.pairs;
     let slot = (Math.imul(left ^ Math.imul(right, 0x85ebca6b), 0x9e3779b1) >>> PAIR_SHIFT) * 3;
     for (let stored = pairs[slot]!; stored !== 0; stored = pairs[slot]!) {
       if (stored === left + 1 && pairs[slot + 1] === right) return pairs[slot + 2]!;
       slot = slot + 3 === pairs.length ? 0 : slot + 3;
     }
-    const rank = this.ranks.get(bytes.slice(start, end)) ?? NO_TOKEN;
+    const rank = this.table.rank(this.bytes, start, end);
     if (this.pairsKept >= PAIR_SLOTS / 2) {
       pairs.fill(0);
       this.pairsKept = 0;
@@ -111,12 +120,5 @@ export class BytePairCounter {
 const PAIR_SHIFT = 14;
 const PAIR_SLOTS = 2 ** (32 - PAIR_SHIFT);
 
-/** Above every rank (and a small integer, so the typed arrays and comparisons stay on integers). */
-const NO_TOKEN = 0x3fffffff;
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
-  return true;
-}
-
+const encoder = new TextEncoder();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

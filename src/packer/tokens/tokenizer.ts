@@ -6,6 +6,7 @@ import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../errors.js';
 import { BytePairCounter } from './bytePairs.js';
+import { RankTable } from './rankTable.js';
 import { memoizedLineCounter } from './lineMemo.js';
 import { forEachPreToken, type SplitStyle } from './preTokens.js';
 import { SpanCounts } from './spanCounts.js';
@@ -65,7 +66,7 @@ function rememberCounts(countPiece: (piece: string) => number): (piece: string) 
 }
 
 /** Counts text split by `split`: the sum of its pre-tokens' byte-pair counts (no special tokens, as the library's `countNative`). */
-function bpeCounter(id: string, ranks: RawBytePairRanks, split: RegExp): TokenCounter {
+function bpeCounter(id: string, ranks: RankTable, split: RegExp): TokenCounter {
   const bytePairs = new BytePairCounter(ranks);
   const style = SCANNED_PATTERNS.get(split.source);
   if (style) {
@@ -92,15 +93,19 @@ function bpeCounter(id: string, ranks: RawBytePairRanks, split: RegExp): TokenCo
 }
 
 /**
- * The rank table of a built-in encoding. The tables are megabytes of JavaScript, so the bundles do not
- * include them: the build copies them to `dist/ranks/`, and from source they come from node_modules.
- * Each thread then parses only the table it uses.
+ * The rank table of a built-in encoding. gpt-tokenizer ships them as megabytes of JavaScript, so the
+ * bundles do not include them: the build packs them into `dist/ranks/<name>.bin` (rankTable.ts), which each
+ * thread that counts reads in a few milliseconds. From source (tests), they come from node_modules.
  */
-function loadRanks(name: 'cl100k_base' | 'o200k_base'): RawBytePairRanks {
-  const copied = join(__dirname, 'ranks', `${name}.js`);
-  const id = existsSync(copied) ? copied : `gpt-tokenizer/bpeRanks/${name}`;
+function loadRanks(name: 'cl100k_base' | 'o200k_base'): RankTable {
+  const packed = join(__dirname, 'ranks', `${name}.bin`);
+  if (existsSync(packed)) {
+    const table = RankTable.unpack(readFileSync(packed));
+    if (table) return table;
+  }
+  const module = `gpt-tokenizer/bpeRanks/${name}`; // a variable, so that bundling leaves the table out
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(id) as { default: RawBytePairRanks }).default;
+  return RankTable.fromTokens((require(module) as { default: RawBytePairRanks }).default);
 }
 
 function loadBuiltin(name: 'cl100k_base' | 'o200k_base'): TokenCounter {
@@ -246,7 +251,7 @@ function loadHuggingFaceTokenizer(path: string): TokenCounter {
       const text = Buffer.from(bytes).toString('utf8');
       return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
     });
-    return bpeCounter(id, ranks, fast.split);
+    return bpeCounter(id, RankTable.fromTokens(ranks), fast.split);
   }
   let tokenizer: HfTokenizer;
   try {
