@@ -66,18 +66,31 @@ export function renderFooter(settings: RenderSettings): string {
 }
 
 export function renderFileBlock(file: FileBlock, settings: RenderSettings): string {
-  const body = numberLines(file.text, settings.lineNumbers, file.level === 'signatures' ? file.elisions : undefined);
+  // One array joined once: a block is counted character by character next, and a string built by `+=` is a
+  // rope that would be flattened on first read (a third of the counting time on django).
+  const out: string[] = [];
+  const elisions = file.level === 'signatures' ? file.elisions : undefined;
   switch (settings.format) {
     case 'xml':
-      return `<file path="${attr(file.path)}" lines="${file.lines}" level="${file.level}">\n${body}</file>\n`;
+      out.push(`<file path="${attr(file.path)}" lines="${file.lines}" level="${file.level}">\n`);
+      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      out.push('</file>\n');
+      break;
     case 'markdown': {
       const fence = fenceFor(file.text);
       const info = detectLanguage(file.path);
-      return `## ${file.path} (${file.lines} lines, ${file.level})\n\n${fence}${info === 'text' ? '' : info}\n${body}${fence}\n\n`;
+      out.push(`## ${file.path} (${file.lines} lines, ${file.level})\n\n${fence}${info === 'text' ? '' : info}\n`);
+      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      out.push(`${fence}\n\n`);
+      break;
     }
     case 'plain':
-      return `==== ${file.path} (${file.lines} lines, ${file.level}) ====\n${body}\n`;
+      out.push(`==== ${file.path} (${file.lines} lines, ${file.level}) ====\n`);
+      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      out.push('\n');
+      break;
   }
+  return out.join('');
 }
 
 /**
@@ -86,10 +99,18 @@ export function renderFileBlock(file: FileBlock, settings: RenderSettings): stri
  * in `sparse` mode the first line after a marker carries its number too.
  */
 export function numberLines(text: string, mode: LineNumberMode, elisions?: readonly Elision[]): string {
+  const out: string[] = [];
+  numberLinesInto(out, text, mode, elisions);
+  return out.join('');
+}
+
+function numberLinesInto(out: string[], text: string, mode: LineNumberMode, elisions?: readonly Elision[]): void {
   const content = text.endsWith('\n') ? text.slice(0, -1) : text;
-  if (mode === 'none' && !elisions?.length) return content + '\n';
+  if (mode === 'none' && !elisions?.length) {
+    out.push(content, '\n');
+    return;
+  }
   const lines = content.split('\n');
-  let out = '';
   let next = 0; // index into elisions
   let afterMarker = false;
   for (let i = 0; i < lines.length; i++) {
@@ -97,7 +118,7 @@ export function numberLines(text: string, mode: LineNumberMode, elisions?: reado
     const elision = elisions?.[next];
     if (elision && n === elision.start) {
       const end = Math.min(elision.end, lines.length);
-      out += elisionMarker(elision.start, end);
+      out.push(elisionMarker(elision.start, end));
       i = end - 1;
       next++;
       afterMarker = true;
@@ -105,11 +126,10 @@ export function numberLines(text: string, mode: LineNumberMode, elisions?: reado
     }
     const line = lines[i]!;
     const numbered = mode === 'every' || (mode === 'sparse' && ((n - 1) % SPARSE_INTERVAL === 0 || afterMarker));
-    if (numbered) out += line.length > 0 ? `${n}  ${line}\n` : `${n}\n`;
-    else out += line + '\n';
+    if (numbered) out.push(line.length > 0 ? `${n}  ${line}\n` : `${n}\n`);
+    else out.push(line, '\n');
     afterMarker = false;
   }
-  return out;
 }
 
 /** The line standing for elided lines; it starts with a non-space character, like every line of the prompt. */
