@@ -8,7 +8,7 @@
 // Every measured run is its own process under GNU time (`/usr/bin/time -f '%e %M'`): wall seconds and max RSS.
 // Results: printed, and written as JSON to $LONGREPO_BENCH_DIR/results/latest.json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -145,11 +145,6 @@ async function benchRepo(pkg: string, dir: string, options: Options, cliJs: stri
   const longrepo: ToolStats = { cold: [], warm: [], filesPacked: null, tokens: null, tokenizer: 'cl100k_base' };
   const repomix: ToolStats = { cold: [], warm: [], filesPacked: null, tokens: null, tokenizer: 'o200k_base (repomix default)' };
   try {
-    // Untimed: read the whole tree once (page cache), and start each tool once (binaries and Node's compile cache).
-    spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', dir], { stdio: 'ignore' });
-    untimed({ argv: [process.execPath, cliJs, '--version'], env: {}, cwd: scratch });
-    untimed({ argv: [peers.node22, peers.repomixCli, '--version'], env: {}, cwd: scratch });
-
     const oursCommand = (cache: string, out: string): Command => ({
       argv: [process.execPath, cliJs, 'pack', dir, '-o', join(out, 'prompt.txt'), '--manifest', join(out, 'manifest.json'), '-q'],
       env: { LONGREPO_CACHE_DIR: cache }, cwd: out,
@@ -159,6 +154,21 @@ async function benchRepo(pkg: string, dir: string, options: Options, cliJs: stri
       argv: [peers.node22, peers.repomixCli, dir, '-o', join(out, 'repomix-output.xml'), ...(quiet ? ['--quiet'] : [])],
       env: { REPOMIX_TOKEN_CACHE_PATH: join(cache, 'token-counts.json'), NO_COLOR: '1' }, cwd: out,
     });
+    // Untimed: read the whole tree once (page cache), and run each tool once on it, so that both start every timed
+    // run with their binaries and compiled code warm: repomix's in Node's compile cache (left where it is), ours
+    // as `code/` in its cache directory, copied into each cold run's otherwise empty one. Cold means that nothing
+    // about the repository is cached.
+    spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', dir], { stdio: 'ignore' });
+    const warmUp = mkdtempSync(join(scratch, 'warm-up-'));
+    untimed(oursCommand(warmUp, warmUp));
+    untimed(repomixCommand(warmUp, warmUp));
+    const compiledCode = join(warmUp, 'code');
+    const emptyCache = (): string => {
+      const cache = mkdtempSync(join(scratch, 'longrepo-cache-'));
+      if (existsSync(compiledCode)) cpSync(compiledCode, join(cache, 'code'), { recursive: true });
+      return cache;
+    };
+
     const record = (label: string, into: RunResult[], r: RunResult): void => {
       into.push(r);
       const detail = `${r.seconds.toFixed(2).padStart(7)} s ${(r.maxRssKiB / 1024).toFixed(0).padStart(6)} MiB ` +
@@ -168,7 +178,7 @@ async function benchRepo(pkg: string, dir: string, options: Options, cliJs: stri
 
     let repomixWarmCache = '';
     for (let i = 0; i < options.runs; i++) {
-      const oursCache = mkdtempSync(join(scratch, 'longrepo-cache-'));
+      const oursCache = emptyCache();
       const peerCache = mkdtempSync(join(scratch, 'repomix-cache-'));
       const out = mkdtempSync(join(scratch, 'out-'));
       // Alternate who goes first so neither tool always runs right after the other's writes.
