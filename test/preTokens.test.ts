@@ -128,6 +128,26 @@ test('a rank table packed as the build does reads back the same ranks; other byt
   assert.equal(RankTable.unpack(RankTable.fromTokens(['a', 'b']).pack().subarray(0, 14)), undefined, 'cut short');
 });
 
+test('long pre-tokens are merged with a heap, with the same counts, and a megabyte-long one is counted at once', () => {
+  const heap = new BytePairCounter(RankTable.fromTokens(cl100kRanks));
+  const plain = new BytePairCounter(RankTable.fromTokens(cl100kRanks), Infinity);
+  const library = new BytePairEncodingCore({ bytePairRankDecoder: cl100kRanks, tokenSplitRegex: CL100K_TOKEN_SPLIT_REGEX, mergeCacheSize: 0 });
+  // Repeats make many joins of equal rank: the leftmost must go first.
+  const long = [
+    'ab'.repeat(700), 'a'.repeat(1500), '='.repeat(900), ' '.repeat(600), 'x'.repeat(129), 'é'.repeat(400), '東京'.repeat(200),
+    'thequickbrownfoxjumpsoverthelazydog'.repeat(40), ...fc.sample(fc.string({ unit: fc.constantFrom('a', 'b', 'e', 'r', 's', 't'), minLength: 200, maxLength: 3000 }), 20),
+    ...fc.sample(fc.string({ unit: 'binary', minLength: 150, maxLength: 1500 }), 20),
+  ];
+  for (const piece of long) {
+    assert.equal(heap.count(piece), plain.count(piece), JSON.stringify(piece.slice(0, 40)));
+    if (!piece.includes('\ufeff')) assert.equal(heap.count(piece), library.countNative(piece, new Set()), JSON.stringify(piece.slice(0, 40)));
+  }
+  // A run of a megabyte, as in a minified or generated file: the plain merge would take minutes.
+  const huge = Array.from({ length: 1 << 20 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[(i * 7 + (i >> 3)) % 26]).join('');
+  const tokens = heap.count(huge);
+  assert.ok(tokens > huge.length / 8 && tokens < huge.length, `${tokens} tokens`);
+});
+
 test('remembered counts are looked up by content, through collisions and when the table starts over', () => {
   // A value that differs between nearly any two pre-tokens, so a wrong match shows.
   const value = (piece: string): number => {
