@@ -202,7 +202,9 @@ function verify(vsix, target) {
   const problems = [];
   const bin = `extension/node_modules/onnxruntime-node/bin/napi-v6/${TARGETS[target]}/onnxruntime_binding.node`;
   if (!names.includes(bin)) problems.push(`missing ${bin}`);
-  if (!names.includes('extension/dist/extension.js')) problems.push('missing extension/dist/extension.js');
+  for (const needed of ['extension/dist/extension.js', 'extension/dist/ranks/cl100k_base.bin', 'extension/dist/ranks/o200k_base.bin']) {
+    if (!names.includes(needed)) problems.push(`missing ${needed}`);
+  }
   for (const name of names) {
     if (name.includes('/bin/napi-v6/') && !name.includes(`/bin/napi-v6/${TARGETS[target]}/`)) problems.push(`another platform's binary: ${name}`);
     if (GPU_FILE.test(name)) problems.push(`GPU provider file: ${name}`);
