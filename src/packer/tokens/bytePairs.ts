@@ -59,9 +59,12 @@ export class BytePairCounter {
 
   private grow(size: number): void {
     this.bytes = new Uint8Array(size);
-    this.starts = new Int32Array(size + 1);
-    this.parts = new Int32Array(size + 1);
-    this.joins = new Int32Array(size + 1);
+    // Only the plain merge uses these: a long pre-token does not leave them megabytes large.
+    const parts = Math.min(size, this.longPiece) + 1;
+    if (parts <= this.starts.length) return;
+    this.starts = new Int32Array(parts);
+    this.parts = new Int32Array(parts);
+    this.joins = new Int32Array(parts);
   }
 
   /** Merges the first `length` bytes of `this.bytes`; returns how many parts are left. */
