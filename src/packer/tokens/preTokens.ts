@@ -8,7 +8,8 @@
  *   \s*[\r\n]+ | \s+(?!\S) | \s+                          whitespace
  *
  * (gpt-tokenizer's cl100k pattern starts the whitespace alternatives with `\s+$`: a run of white space that
- * ends the text is one pre-token, newlines or not.)
+ * ends the text is one pre-token, newlines or not.) `forEachO200kPreToken` splits as o200k's pattern does, whose
+ * words break where lower case turns to upper case and take a contraction as their suffix.
  *
  * cl100k, Llama-3 (also DeepSeek-V3 and ProLong) and Qwen2 split this way. The regex costs most of the
  * time of a cold pack: the engine tries the alternatives one by one at every position and allocates a
@@ -153,4 +154,119 @@ function whitespaceEnd(text: string, at: number, wholeFinalSpace: boolean): numb
   if (lastNewline >= 0) return lastNewline + 1;
   if (end === length) return end;
   return end - at >= 2 ? end - 1 : end;
+}
+
+/** o200k's word classes: `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]` and `[\p{Ll}\p{Lm}\p{Lo}\p{M}]`. */
+const UPPERISH = 1;
+const LOWERISH = 2;
+const KNOWN_CASE = 4;
+const UPPERISH_PATTERN = /^[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]$/u;
+const LOWERISH_PATTERN = /^[\p{Ll}\p{Lm}\p{Lo}\p{M}]$/u;
+const unitCases = new Uint8Array(0x10000);
+
+function caseOf(codePoint: number): number {
+  const char = String.fromCodePoint(codePoint);
+  return (UPPERISH_PATTERN.test(char) ? UPPERISH : 0) | (LOWERISH_PATTERN.test(char) ? LOWERISH : 0);
+}
+
+/** The word classes of the code point at `at`, plus `WIDE` for a surrogate pair. */
+function caseAt(text: string, at: number): number {
+  const unit = text.charCodeAt(at);
+  if (unit >= 0xd800 && unit <= 0xdfff) {
+    const low = unit <= 0xdbff && at + 1 < text.length ? text.charCodeAt(at + 1) : 0;
+    if (low < 0xdc00 || low > 0xdfff) return 0;
+    return caseOf(((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000) | WIDE;
+  }
+  let known = unitCases[unit]!;
+  if (known === 0) known = unitCases[unit] = caseOf(unit) | KNOWN_CASE;
+  return known & 3;
+}
+
+/** The end of the run of code points in word class `wanted` that starts at `at`. */
+function caseRunEnd(text: string, at: number, wanted: number): number {
+  while (at < text.length) {
+    const info = caseAt(text, at);
+    if (!(info & wanted)) break;
+    at += info >= WIDE ? 2 : 1;
+  }
+  return at;
+}
+
+/**
+ * `[UPPERISH]*[LOWERISH]+` at `start`, as a backtracking engine matches it: the upper-case run as long as it
+ * can be while a lower-case character still follows. Returns the end, or -1.
+ */
+function upperThenLower(text: string, start: number): number {
+  let at = start;
+  let lastLowerEnd = -1;
+  while (at < text.length) {
+    const info = caseAt(text, at);
+    if (!(info & UPPERISH)) break;
+    const width = info >= WIDE ? 2 : 1;
+    if (info & LOWERISH) lastLowerEnd = at + width;
+    at += width;
+  }
+  if (at < text.length && caseAt(text, at) & LOWERISH) return caseRunEnd(text, at, LOWERISH);
+  // Back into the upper-case run: its last character that is also lower-case ends the match.
+  return lastLowerEnd;
+}
+
+/** `end` extended by a contraction (`'s`, `'T`, `'ll`…) that follows it. */
+function withContraction(text: string, end: number): number {
+  if (text.charCodeAt(end) !== 39 || end + 1 >= text.length) return end;
+  return end + contraction(text, end);
+}
+
+/**
+ * The end of a word of o200k's pattern at `at` (its first two alternatives), or -1:
+ *   [^\r\n\p{L}\p{N}]?[UPPERISH]*[LOWERISH]+(?:'contraction)?
+ *   [^\r\n\p{L}\p{N}]?[UPPERISH]+[LOWERISH]*(?:'contraction)?
+ */
+function o200kWord(text: string, at: number, info: number): number {
+  const kind = info & 7;
+  const afterPrefix = kind === SPACE || kind === OTHER ? at + (info >= WIDE ? 2 : 1) : -1;
+  for (const start of [afterPrefix, at]) {
+    if (start < 0 || start >= text.length) continue;
+    const end = upperThenLower(text, start);
+    if (end >= 0) return withContraction(text, end);
+  }
+  for (const start of [afterPrefix, at]) {
+    if (start < 0 || start >= text.length) continue;
+    const upperEnd = caseRunEnd(text, start, UPPERISH);
+    if (upperEnd > start) return withContraction(text, caseRunEnd(text, upperEnd, LOWERISH));
+  }
+  return -1;
+}
+
+/**
+ * Calls `visit(start, end)` for each pre-token of `text` in order, as o200k's pattern splits it:
+ *   a word (above) | \p{N}{1,3} |  ?[^\s\p{L}\p{N}]+[\r\n/]* | \s*[\r\n]+ | \s+(?!\S) | \s+
+ */
+export function forEachO200kPreToken(text: string, visit: (start: number, end: number) => void): void {
+  const length = text.length;
+  let at = 0;
+  while (at < length) {
+    const unit = text.charCodeAt(at);
+    const info = unit < 128 ? unitClasses[unit]! : wideClass(text, at, unit);
+    const kind = info & 7;
+    const next = at + (info >= WIDE ? 2 : 1);
+    let end = o200kWord(text, at, info);
+    if (end >= 0) {
+      // a word
+    } else if (kind === NUMBER) {
+      end = next;
+      for (let digits = 1; digits < 3 && end < length; digits++) {
+        const more = classAt(text, end);
+        if ((more & 7) !== NUMBER) break;
+        end += more >= WIDE ? 2 : 1;
+      }
+    } else if (kind === OTHER || (unit === 32 && next < length && (classAt(text, next) & 7) === OTHER)) {
+      end = runEnd(text, kind === OTHER ? next : next + (classAt(text, next) >= WIDE ? 2 : 1), OTHER);
+      for (let c = text.charCodeAt(end); end < length && (c === 10 || c === 13 || c === 47); c = text.charCodeAt(end)) end++;
+    } else {
+      end = whitespaceEnd(text, at, false);
+    }
+    visit(at, end);
+    at = end;
+  }
 }

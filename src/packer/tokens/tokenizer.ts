@@ -7,8 +7,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../errors.js';
 import { BytePairCounter } from './bytePairs.js';
 import { RankTable } from './rankTable.js';
-import { memoizedLineCounter } from './lineMemo.js';
-import { forEachPreToken, type SplitStyle } from './preTokens.js';
+import { forEachO200kPreToken, forEachPreToken, type SplitStyle } from './preTokens.js';
 import { SpanCounts } from './spanCounts.js';
 
 /** Counts tokens of rendered prompt text with one tokenizer. */
@@ -29,66 +28,63 @@ export type TokenizerSpec = string;
 
 export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
 
-/**
- * Pre-tokens whose counts are kept. Code repeats its words, so one map from pre-token to count counts most
- * pre-tokens with one lookup; more entries gain nothing measurable.
- */
+/** Pre-tokens whose counts are kept, where a pattern's own regex splits (scanned patterns keep theirs in `SpanCounts`). */
 const PIECE_CACHE_SIZE = 60_000;
 
 const CL100K_LIKE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/** A pre-tokeniser: calls `visit(start, end)` for each pre-token of `text` in order. */
+type Splitter = (text: string, visit: (start: number, end: number) => void) => void;
+
 /**
- * Split patterns of the cl100k family (see preTokens.ts), by source: split by a scanner instead of the regex.
- * Llama-3 (also DeepSeek-V3, ProLong) and Qwen2 are listed as `tiktokenStyle` writes them, with the
- * case-insensitive group expanded.
+ * Split patterns that a scanner splits instead of the regex (preTokens.ts), by source: cl100k's and o200k's as
+ * gpt-tokenizer has them, Llama-3's (also DeepSeek-V3's, ProLong's) and Qwen2's as `tiktokenStyle` writes them,
+ * with the case-insensitive group expanded.
  */
-const SCANNED_PATTERNS = new Map<string, SplitStyle>([
-  [CL100K_TOKEN_SPLIT_REGEX.source, { maxDigits: 3, wholeFinalSpace: true }],
-  [CL100K_LIKE, { maxDigits: 3, wholeFinalSpace: false }],
-  [CL100K_LIKE.replace('\\p{N}{1,3}', '\\p{N}'), { maxDigits: 1, wholeFinalSpace: false }],
+const SCANNED_PATTERNS = new Map<string, Splitter>([
+  [CL100K_TOKEN_SPLIT_REGEX.source, scanWith({ maxDigits: 3, wholeFinalSpace: true })],
+  [CL100K_LIKE, scanWith({ maxDigits: 3, wholeFinalSpace: false })],
+  [CL100K_LIKE.replace('\\p{N}{1,3}', '\\p{N}'), scanWith({ maxDigits: 1, wholeFinalSpace: false })],
+  [O200K_TOKEN_SPLIT_REGEX.source, forEachO200kPreToken],
 ]);
 
-/** Other split patterns whose pre-tokens never cross a line start or the end of a leading number (see lineMemo.ts). */
-const LINE_SAFE_PATTERNS = new Set([O200K_TOKEN_SPLIT_REGEX.source]);
-
-/** Counts pre-tokens by `countPiece`, each distinct one once while it stays among the last `PIECE_CACHE_SIZE`. */
-function rememberCounts(countPiece: (piece: string) => number): (piece: string) => number {
-  let counts = new Map<string, number>();
-  return (piece) => {
-    let n = counts.get(piece);
-    if (n === undefined) {
-      n = countPiece(piece);
-      if (counts.size >= PIECE_CACHE_SIZE) counts = new Map();
-      counts.set(piece, n);
-    }
-    return n;
-  };
+function scanWith(style: SplitStyle): Splitter {
+  return (text, visit) => forEachPreToken(text, style, visit);
 }
 
 /** Counts text split by `split`: the sum of its pre-tokens' byte-pair counts (no special tokens, as the library's `countNative`). */
 function bpeCounter(id: string, ranks: RankTable, split: RegExp): TokenCounter {
   const bytePairs = new BytePairCounter(ranks);
-  const style = SCANNED_PATTERNS.get(split.source);
-  if (style) {
+  const scan = SCANNED_PATTERNS.get(split.source);
+  if (scan) {
     const counts = new SpanCounts((piece) => bytePairs.count(piece));
     const count = (text: string): number => {
       let total = 0;
-      forEachPreToken(text, style, (start, end) => {
+      scan(text, (start, end) => {
         total += counts.count(text, start, end);
       });
       return total;
     };
     return { id, additive: true, count };
   }
-  const countPiece = rememberCounts((piece) => bytePairs.count(piece));
+  // Another pattern (a tokenizer.json of another family): the regex itself, each pre-token's count remembered.
   const pattern = new RegExp(split.source, split.flags.includes('g') ? split.flags : split.flags + 'g');
-  const countSplit = (text: string): number => {
+  const counts = new Map<string, number>();
+  const count = (text: string): number => {
     let total = 0;
     pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) total += countPiece(match[0]);
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      const piece = match[0];
+      let n = counts.get(piece);
+      if (n === undefined) {
+        n = bytePairs.count(piece);
+        if (counts.size >= PIECE_CACHE_SIZE) counts.clear();
+        counts.set(piece, n);
+      }
+      total += n;
+    }
     return total;
   };
-  const count = LINE_SAFE_PATTERNS.has(split.source) ? memoizedLineCounter(countSplit, split.source.includes('[\\r\\n/]')) : countSplit;
   return { id, additive: true, count };
 }
 
