@@ -31,6 +31,7 @@ export const DEFAULT_TOKENIZER: TokenizerSpec = 'cl100k';
 /** Pre-tokens whose counts are kept, where a pattern's own regex splits (scanned patterns keep theirs in `SpanCounts`). */
 const PIECE_CACHE_SIZE = 60_000;
 
+/** Llama-3's split pattern (also DeepSeek-V3's and ProLong's), as `tiktokenStyle` writes it from a tokenizer.json. */
 const CL100K_LIKE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /** A pre-tokeniser: calls `visit(start, end)` for each pre-token of `text` in order. */
