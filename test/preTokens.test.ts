@@ -10,7 +10,7 @@ import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { BytePairCounter } from '../src/packer/tokens/bytePairs.js';
 import { NO_TOKEN, RankTable } from '../src/packer/tokens/rankTable.js';
-import { forEachO200kPreToken, forEachPreToken, type SplitStyle } from '../src/packer/tokens/preTokens.js';
+import { forEachPreToken, type SplitStyle } from '../src/packer/tokens/preTokens.js';
 import { SpanCounts } from '../src/packer/tokens/spanCounts.js';
 import { corpusDir } from './helpers/corpus.js';
 
@@ -30,7 +30,7 @@ const patterns: { name: string; regex: RegExp; scan: (text: string, visit: (star
   { name: 'cl100k (gpt-tokenizer)', regex: new RegExp(CL100K_TOKEN_SPLIT_REGEX.source, 'gu'), scan: (t, v) => forEachPreToken(t, cl100kStyle, v), threeDigits: true },
   { name: 'Llama-3', regex: jsRegex(LLAMA3), scan: (t, v) => forEachPreToken(t, { maxDigits: 3, wholeFinalSpace: false }, v), threeDigits: true },
   { name: 'Qwen2', regex: jsRegex(QWEN2), scan: (t, v) => forEachPreToken(t, { maxDigits: 1, wholeFinalSpace: false }, v), threeDigits: false },
-  { name: 'o200k', regex: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu'), scan: forEachO200kPreToken, threeDigits: false },
+  { name: 'o200k', regex: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu'), scan: (t, v) => forEachPreToken(t, { maxDigits: 3, wholeFinalSpace: false, caseWords: true }, v), threeDigits: false },
 ];
 
 function scanned(text: string, scan: (text: string, visit: (start: number, end: number) => void) => void): string[] {

@@ -8,7 +8,7 @@
  *   \s*[\r\n]+ | \s+(?!\S) | \s+                          whitespace
  *
  * (gpt-tokenizer's cl100k pattern starts the whitespace alternatives with `\s+$`: a run of white space that
- * ends the text is one pre-token, newlines or not.) `forEachO200kPreToken` splits as o200k's pattern does, whose
+ * ends the text is one pre-token, newlines or not.) With `caseWords`, it splits as o200k's pattern does, whose
  * words break where lower case turns to upper case and take a contraction as their suffix.
  *
  * cl100k, Llama-3 (also DeepSeek-V3 and ProLong) and Qwen2 split this way. The regex costs most of the
@@ -97,11 +97,17 @@ export interface SplitStyle {
   readonly maxDigits: number;
   /** A run of white space that ends the text is one pre-token (`\s+$` first, as gpt-tokenizer's cl100k). */
   readonly wholeFinalSpace: boolean;
+  /**
+   * o200k's words (`o200kWord`), which break where lower case turns to upper case and keep a contraction as
+   * their suffix; its punctuation also takes the slashes after it (`[\r\n/]*`).
+   */
+  readonly caseWords?: boolean;
 }
 
 /** Calls `visit(start, end)` for each pre-token of `text` in order, as the pattern of `style` splits it. */
 export function forEachPreToken(text: string, style: SplitStyle, visit: (start: number, end: number) => void): void {
   const { maxDigits, wholeFinalSpace } = style;
+  const caseWords = style.caseWords === true;
   const length = text.length;
   let at = 0;
   while (at < length) {
@@ -110,28 +116,47 @@ export function forEachPreToken(text: string, style: SplitStyle, visit: (start: 
     const kind = info & 7;
     const next = at + (info >= WIDE ? 2 : 1);
     let end: number;
-    if (unit === 39 && at + 1 < length && (end = contraction(text, at)) > 0) {
+    if (caseWords) {
+      end = o200kWord(text, at, info);
+    } else if (unit === 39 && at + 1 < length && (end = contraction(text, at)) > 0) {
       end += at;
     } else if (kind === LETTER) {
       end = runEnd(text, next, LETTER);
     } else if (kind !== NEWLINE && kind !== NUMBER && next < length && (classAt(text, next) & 7) === LETTER) {
       end = runEnd(text, next, LETTER);
-    } else if (kind === NUMBER) {
-      end = next;
-      for (let digits = 1; digits < maxDigits && end < length; digits++) {
-        const more = classAt(text, end);
-        if ((more & 7) !== NUMBER) break;
-        end += more >= WIDE ? 2 : 1;
-      }
-    } else if (kind === OTHER || (unit === 32 && next < length && (classAt(text, next) & 7) === OTHER)) {
-      end = runEnd(text, kind === OTHER ? next : next + (classAt(text, next) >= WIDE ? 2 : 1), OTHER);
-      while (end < length && (text.charCodeAt(end) === 10 || text.charCodeAt(end) === 13)) end++;
     } else {
-      end = whitespaceEnd(text, at, wholeFinalSpace);
+      end = -1;
+    }
+    if (end < 0) {
+      if (kind === NUMBER) end = numberEnd(text, next, maxDigits);
+      else if ((end = punctuationEnd(text, unit, kind, next, caseWords)) < 0) end = whitespaceEnd(text, at, wholeFinalSpace);
     }
     visit(at, end);
     at = end;
   }
+}
+
+/** The end of `\p{N}{1,maxDigits}` whose first code point ends at `next`. */
+function numberEnd(text: string, next: number, maxDigits: number): number {
+  let end = next;
+  for (let digits = 1; digits < maxDigits && end < text.length; digits++) {
+    const more = classAt(text, end);
+    if ((more & 7) !== NUMBER) break;
+    end += more >= WIDE ? 2 : 1;
+  }
+  return end;
+}
+
+/**
+ * The end of ` ?[^\s\p{L}\p{N}]+[\r\n]*` (`[\r\n/]*` with `slashes`, as o200k) at the code point `unit` of class
+ * `kind` that ends at `next`, or -1 when none starts there.
+ */
+function punctuationEnd(text: string, unit: number, kind: number, next: number, slashes: boolean): number {
+  const length = text.length;
+  if (kind !== OTHER && !(unit === 32 && next < length && (classAt(text, next) & 7) === OTHER)) return -1;
+  let end = runEnd(text, kind === OTHER ? next : next + (classAt(text, next) >= WIDE ? 2 : 1), OTHER);
+  for (let c = text.charCodeAt(end); end < length && (c === 10 || c === 13 || (slashes && c === 47)); c = text.charCodeAt(end)) end++;
+  return end;
 }
 
 /**
@@ -236,37 +261,4 @@ function o200kWord(text: string, at: number, info: number): number {
     if (upperEnd > start) return withContraction(text, caseRunEnd(text, upperEnd, LOWERISH));
   }
   return -1;
-}
-
-/**
- * Calls `visit(start, end)` for each pre-token of `text` in order, as o200k's pattern splits it:
- *   a word (above) | \p{N}{1,3} |  ?[^\s\p{L}\p{N}]+[\r\n/]* | \s*[\r\n]+ | \s+(?!\S) | \s+
- */
-export function forEachO200kPreToken(text: string, visit: (start: number, end: number) => void): void {
-  const length = text.length;
-  let at = 0;
-  while (at < length) {
-    const unit = text.charCodeAt(at);
-    const info = unit < 128 ? unitClasses[unit]! : wideClass(text, at, unit);
-    const kind = info & 7;
-    const next = at + (info >= WIDE ? 2 : 1);
-    let end = o200kWord(text, at, info);
-    if (end >= 0) {
-      // a word
-    } else if (kind === NUMBER) {
-      end = next;
-      for (let digits = 1; digits < 3 && end < length; digits++) {
-        const more = classAt(text, end);
-        if ((more & 7) !== NUMBER) break;
-        end += more >= WIDE ? 2 : 1;
-      }
-    } else if (kind === OTHER || (unit === 32 && next < length && (classAt(text, next) & 7) === OTHER)) {
-      end = runEnd(text, kind === OTHER ? next : next + (classAt(text, next) >= WIDE ? 2 : 1), OTHER);
-      for (let c = text.charCodeAt(end); end < length && (c === 10 || c === 13 || c === 47); c = text.charCodeAt(end)) end++;
-    } else {
-      end = whitespaceEnd(text, at, false);
-    }
-    visit(at, end);
-    at = end;
-  }
 }

@@ -7,7 +7,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../errors.js';
 import { BytePairCounter } from './bytePairs.js';
 import { RankTable } from './rankTable.js';
-import { forEachO200kPreToken, forEachPreToken, type SplitStyle } from './preTokens.js';
+import { forEachPreToken, type SplitStyle } from './preTokens.js';
 import { SpanCounts } from './spanCounts.js';
 
 /** Counts tokens of rendered prompt text with one tokenizer. */
@@ -34,34 +34,27 @@ const PIECE_CACHE_SIZE = 60_000;
 /** Llama-3's split pattern (also DeepSeek-V3's and ProLong's), as `tiktokenStyle` writes it from a tokenizer.json. */
 const CL100K_LIKE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-/** A pre-tokeniser: calls `visit(start, end)` for each pre-token of `text` in order. */
-type Splitter = (text: string, visit: (start: number, end: number) => void) => void;
-
 /**
  * Split patterns that a scanner splits instead of the regex (preTokens.ts), by source: cl100k's and o200k's as
  * gpt-tokenizer has them, Llama-3's (also DeepSeek-V3's, ProLong's) and Qwen2's as `tiktokenStyle` writes them,
  * with the case-insensitive group expanded.
  */
-const SCANNED_PATTERNS = new Map<string, Splitter>([
-  [CL100K_TOKEN_SPLIT_REGEX.source, scanWith({ maxDigits: 3, wholeFinalSpace: true })],
-  [CL100K_LIKE, scanWith({ maxDigits: 3, wholeFinalSpace: false })],
-  [CL100K_LIKE.replace('\\p{N}{1,3}', '\\p{N}'), scanWith({ maxDigits: 1, wholeFinalSpace: false })],
-  [O200K_TOKEN_SPLIT_REGEX.source, forEachO200kPreToken],
+const SCANNED_PATTERNS = new Map<string, SplitStyle>([
+  [CL100K_TOKEN_SPLIT_REGEX.source, { maxDigits: 3, wholeFinalSpace: true }],
+  [CL100K_LIKE, { maxDigits: 3, wholeFinalSpace: false }],
+  [CL100K_LIKE.replace('\\p{N}{1,3}', '\\p{N}'), { maxDigits: 1, wholeFinalSpace: false }],
+  [O200K_TOKEN_SPLIT_REGEX.source, { maxDigits: 3, wholeFinalSpace: false, caseWords: true }],
 ]);
-
-function scanWith(style: SplitStyle): Splitter {
-  return (text, visit) => forEachPreToken(text, style, visit);
-}
 
 /** Counts text split by `split`: the sum of its pre-tokens' byte-pair counts (no special tokens, as the library's `countNative`). */
 function bpeCounter(id: string, ranks: RankTable, split: RegExp): TokenCounter {
   const bytePairs = new BytePairCounter(ranks);
-  const scan = SCANNED_PATTERNS.get(split.source);
-  if (scan) {
+  const style = SCANNED_PATTERNS.get(split.source);
+  if (style) {
     const counts = new SpanCounts((piece) => bytePairs.count(piece));
     const count = (text: string): number => {
       let total = 0;
-      scan(text, (start, end) => {
+      forEachPreToken(text, style, (start, end) => {
         total += counts.count(text, start, end);
       });
       return total;
