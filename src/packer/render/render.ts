@@ -73,20 +73,20 @@ export function renderFileBlock(file: FileBlock, settings: RenderSettings): stri
   switch (settings.format) {
     case 'xml':
       out.push(`<file path="${attr(file.path)}" lines="${file.lines}" level="${file.level}">\n`);
-      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      numberLines(out, file.text, settings.lineNumbers, elisions);
       out.push('</file>\n');
       break;
     case 'markdown': {
       const fence = fenceFor(file.text);
       const info = detectLanguage(file.path);
       out.push(`## ${file.path} (${file.lines} lines, ${file.level})\n\n${fence}${info === 'text' ? '' : info}\n`);
-      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      numberLines(out, file.text, settings.lineNumbers, elisions);
       out.push(`${fence}\n\n`);
       break;
     }
     case 'plain':
       out.push(`==== ${file.path} (${file.lines} lines, ${file.level}) ====\n`);
-      numberLinesInto(out, file.text, settings.lineNumbers, elisions);
+      numberLines(out, file.text, settings.lineNumbers, elisions);
       out.push('\n');
       break;
   }
@@ -94,17 +94,11 @@ export function renderFileBlock(file: FileBlock, settings: RenderSettings): stri
 }
 
 /**
- * The body with line numbers as the mode asks; it always ends with a newline. Elided ranges become one
+ * Appends to `out` the body with line numbers as the mode asks; it always ends with a newline. Elided ranges become one
  * marker line each (`⋮ lines 12–40`) and every kept line keeps its own number, so citations stay true;
  * in `sparse` mode the first line after a marker carries its number too.
  */
-export function numberLines(text: string, mode: LineNumberMode, elisions?: readonly Elision[]): string {
-  const out: string[] = [];
-  numberLinesInto(out, text, mode, elisions);
-  return out.join('');
-}
-
-function numberLinesInto(out: string[], text: string, mode: LineNumberMode, elisions?: readonly Elision[]): void {
+function numberLines(out: string[], text: string, mode: LineNumberMode, elisions?: readonly Elision[]): void {
   const content = text.endsWith('\n') ? text.slice(0, -1) : text;
   if (mode === 'none' && !elisions?.length) {
     out.push(content, '\n');

@@ -49,14 +49,19 @@ for (let unit = 0; unit < 128; unit++) unitClasses[unit] = classify(unit);
 /** The class at `at` (beyond ASCII), plus `WIDE` when a surrogate pair makes one code point there. */
 function wideClass(text: string, at: number, unit: number): number {
   if (unit >= 0xd800 && unit <= 0xdfff) {
-    const low = unit <= 0xdbff && at + 1 < text.length ? text.charCodeAt(at + 1) : 0;
+    const codePoint = pairAt(text, at, unit);
     // A lone surrogate matches none of \s, \p{L} and \p{N}.
-    if (low < 0xdc00 || low > 0xdfff) return OTHER;
-    return classify(((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000) + WIDE;
+    return codePoint < 0 ? OTHER : classify(codePoint) + WIDE;
   }
   let known = unitClasses[unit]!;
   if (known === 0) known = unitClasses[unit] = classify(unit);
   return known;
+}
+
+/** The code point of the surrogate pair at `at` (whose first code unit is `unit`), or -1 for a lone surrogate. */
+function pairAt(text: string, at: number, unit: number): number {
+  const low = unit <= 0xdbff && at + 1 < text.length ? text.charCodeAt(at + 1) : 0;
+  return low < 0xdc00 || low > 0xdfff ? -1 : ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
 }
 
 /** The class of the code point at `at`, with `WIDE` added for a surrogate pair. */
@@ -198,9 +203,8 @@ function caseOf(codePoint: number): number {
 function caseAt(text: string, at: number): number {
   const unit = text.charCodeAt(at);
   if (unit >= 0xd800 && unit <= 0xdfff) {
-    const low = unit <= 0xdbff && at + 1 < text.length ? text.charCodeAt(at + 1) : 0;
-    if (low < 0xdc00 || low > 0xdfff) return 0;
-    return caseOf(((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000) | WIDE;
+    const codePoint = pairAt(text, at, unit);
+    return codePoint < 0 ? 0 : caseOf(codePoint) | WIDE;
   }
   let known = unitCases[unit]!;
   if (known === 0) known = unitCases[unit] = caseOf(unit) | KNOWN_CASE;

@@ -190,7 +190,7 @@ function byteLevelDecoder(): Map<string, number> {
  * and its merge list is in the order of the merged tokens' ids — then BPE by rank equals BPE by merge
  * priority, and the fast engine gives exact counts (Llama-3 and Qwen2 tokenizers are built this way).
  */
-function tiktokenStyle(json: HfTokenizerJson): { split: RegExp; ranks: (string | number[])[] } | undefined {
+function tiktokenStyle(json: HfTokenizerJson): { split: RegExp; ranks: number[][] } | undefined {
   const model = json.model;
   if (!model || model.type !== 'BPE' || !model.vocab || !model.merges || json.normalizer) return undefined;
   const pre = json.pre_tokenizer;
@@ -217,7 +217,7 @@ function tiktokenStyle(json: HfTokenizerJson): { split: RegExp; ranks: (string |
     previous = id;
   }
   const decode = byteLevelDecoder();
-  const ranks: (string | number[])[] = [];
+  const ranks: number[][] = [];
   for (const [token, id] of Object.entries(vocab)) {
     const bytes: number[] = [];
     for (const ch of token) {
@@ -237,11 +237,7 @@ function loadHuggingFaceTokenizer(path: string): TokenCounter {
   const id = `hf:${name}@${sha}`;
   const fast = tiktokenStyle(json);
   if (fast) {
-    const ranks = fast.ranks.map((bytes) => {
-      const text = Buffer.from(bytes).toString('utf8');
-      return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) && bytes.length > 0 ? text : bytes;
-    });
-    return bpeCounter(id, RankTable.fromTokens(ranks), fast.split);
+    return bpeCounter(id, RankTable.fromTokens(fast.ranks), fast.split);
   }
   let tokenizer: HfTokenizer;
   try {
