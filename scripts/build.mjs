@@ -1,6 +1,6 @@
 // Builds every bundle into dist/: the CLI, the extension host, the packer's and the local model's workers, the webview.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 // The list of tree-sitter wasm files lives beside the code that loads them (run through tsx: `npm run build`).
@@ -30,6 +30,10 @@ await Promise.all([
   }),
 ]);
 chmodSync('dist/cli.js', 0o755);
+// The launcher reads the CLI bundle as Latin-1 (the fastest decoding), which equals UTF-8 only on ASCII. esbuild
+// escapes every other character in code; those left are in comments, which get the same escapes.
+const cliMain = readFileSync('dist/cliMain.js', 'utf8');
+writeFileSync('dist/cliMain.js', cliMain.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`));
 
 // The built-in tokenizers' rank tables stay out of the bundles (megabytes each, read only when used), packed
 // so that a thread loads one in milliseconds rather than parsing it as JavaScript (src/packer/tokens/rankTable.ts).

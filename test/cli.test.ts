@@ -43,7 +43,7 @@ test('the command keeps V8\'s compiled code in the cache directory, replaces a d
   const first = run(['pack', express, '-o', join(dir, 'code1.txt'), '-q'], env);
   assert.equal(first.status, 0, first.stderr);
   const [file] = codeFiles();
-  assert.match(file ?? '', /^cli-[0-9a-f]{20}\.bin$/);
+  assert.match(file ?? '', /^cli-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+-v\d+\.\d+\.\d+-\w+\.bin$/, 'named by the bundle\'s size, time and inode, and Node\'s version');
   const path = join(cacheDir, 'code', file!);
   const made = readFileSync(path);
   assert.ok(made.length > 100_000, `${made.length} bytes of compiled code`);
