@@ -1,6 +1,5 @@
 import { realpathSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { readFileText } from '../packer/discover/discover.js';
 import { CancelledError, UsageError } from '../packer/errors.js';
 import type { Manifest } from '../packer/manifest.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import { UsageError } from '../packer/errors.js';
 
 /** `.longrepo.json` in the repository: the project's model and packing settings (comments allowed). Never keys. */
@@ -37,6 +37,8 @@ export async function readProjectConfig(dir: string): Promise<ProjectConfig> {
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
   const errors: ParseError[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, as in imports/javascript.ts
+  const { parse, printParseErrorCode } = require('jsonc-parser') as typeof import('jsonc-parser');
   const json: unknown = parse(text, errors, { allowTrailingComma: true });
   if (errors.length > 0) {
     const line = text.slice(0, errors[0]!.offset).split('\n').length;

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { lintSource as LintSource } from '@secretlint/core';
 import { version as coreVersion } from '@secretlint/core/package.json';
 import { version as presetVersion } from '@secretlint/secretlint-rule-preset-recommend/package.json';

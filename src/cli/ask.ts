@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_TOKENS, RepositoryChat, type AskEvent, type AskResult } from '../answer/ask.js';
@@ -313,6 +312,8 @@ async function localModelDir(flags: AskFlags, notices: boolean, signal: AbortSig
 }
 
 function askYesNo(question: string): Promise<boolean> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only to ask (loading it took ~1 ms of every start)
+  const { createInterface } = require('node:readline') as typeof import('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   return new Promise((resolve) => {
     rl.question(question, (answer) => {

@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { RepositoryChat } from '../answer/ask.js';
 import { createBackend } from '../model/index.js';

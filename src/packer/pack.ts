@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { join, resolve as resolvePath } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir } from './cache/cacheDir.js';

@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import { defaultCacheDir } from '../../packer/cache/cacheDir.js';
 import { CancelledError, UsageError, throwIfCancelled } from '../../packer/errors.js';
 import { withoutSecret } from '../errors.js';
+import { requestFunction } from '../http.js';
 import { belongsToDtype, MODEL_DTYPES, MODEL_METADATA_FILES, modelFileName, type ModelDtype } from './dtypes.js';
 
 /**
@@ -548,7 +548,7 @@ function hostOf(response: IncomingMessage): string {
 function send(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<IncomingMessage> {
   if (signal?.aborted) return Promise.reject(new CancelledError());
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { headers });
+    const req = requestFunction(url)!(url, { headers }); // http or https: parseEndpoint and the redirects checked
     let failure: Error | undefined;
     let response: IncomingMessage | undefined;
     const fail = (error: Error): void => {

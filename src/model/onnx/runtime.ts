@@ -1,5 +1,4 @@
 import { totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';

@@ -5,7 +5,7 @@
  * tsconfig `baseUrl`/`paths`, workspace packages with `exports` maps, build output → `src` fallback).
  */
 import type { FileFacts, ImportRecord, ImportResolver, LanguageImports, RepoIndex } from '../types.js';
-import { parse as parseJsoncText, type ParseError } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import { childPath, dirOf, joinPath } from './repoPath.js';
 
 // ───────────────────────────── extraction ─────────────────────────────
@@ -619,8 +619,11 @@ interface RawConfig {
 
 /** JSON with comments and trailing commas (tsconfig.json); undefined when unparsable. */
 export function parseJsonc(text: string): unknown {
+  // Loaded on first use (its tables took ~2 ms of every start); a repository without a tsconfig.json never needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse } = require('jsonc-parser') as typeof import('jsonc-parser');
   const errors: ParseError[] = [];
-  const value: unknown = parseJsoncText(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   return errors.length > 0 ? undefined : value;
 }
 
