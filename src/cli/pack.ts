@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { checkOutputPath, writeOutputs } from '../packer/output/writeOutputs.js';
+import { checkOutputPath, writeOutputs, type OutputData } from '../packer/output/writeOutputs.js';
 import { pack, type PackProgress } from '../packer/pack.js';
 import { addPackFlags, packOptionsOf, parseTokenCount, type PackFlags } from './packFlags.js';
 import { ProgressDisplay } from './progress.js';
@@ -46,16 +46,23 @@ export function registerPackCommand(program: Command): void {
           ...packOptionsOf(flags), budget: flags.budget, question: flags.question, signal,
           outputs: [flags.output, flags.manifest].filter((p): p is string => !!p).map((p) => resolve(p)),
           onProgress: display ? (p: PackProgress) => display.show(p) : undefined,
+          promptToFile: flags.output !== undefined,
         });
       } finally {
         display?.stop();
       }
       // Made only when asked for: a large repository's manifest is megabytes of JSON.
       const manifestJson = flags.manifest || flags.json ? JSON.stringify(result.manifest, null, 2) + '\n' : '';
-      const outputs = [];
-      if (flags.output) outputs.push({ path: resolve(flags.output), data: result.pieces() });
+      const outputs: { path: string; data: OutputData }[] = [];
+      // The prompt of an unchanged repository is the cache's block store, copied by the kernel (see storedPrompt).
+      const { storedPrompt } = result;
+      if (flags.output) outputs.push({ path: resolve(flags.output), data: storedPrompt ? { copy: storedPrompt, pieces: () => result.pieces() } : result.pieces() });
       if (flags.manifest) outputs.push({ path: resolve(flags.manifest), data: manifestJson });
-      await writeOutputs(outputs);
+      try {
+        await writeOutputs(outputs);
+      } finally {
+        result.close();
+      }
       if (flags.json) process.stdout.write(manifestJson);
       else if (!flags.output) await writeToStdout(result.pieces());
       if (!flags.quiet) for (const notice of result.notices) process.stderr.write(`longrepo: ${notice}\n`);

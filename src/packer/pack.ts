@@ -3,7 +3,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { Analyser, type AnalysedFile } from './analyse/analyse.js';
 import { defaultThreads } from './analyse/pool.js';
 import { defaultCacheDir } from './cache/cacheDir.js';
-import { FileCache } from './cache/fileCache.js';
+import { FileCache, promptLayoutId, type PromptLayout } from './cache/fileCache.js';
 import { discoverFiles, readFileText, type Discovery, type SourceFile } from './discover/discover.js';
 import { UsageError, throwIfCancelled } from './errors.js';
 import { fitRepository, type SignatureCache } from './fit/fitRepository.js';
@@ -44,6 +44,11 @@ export interface PackOptions {
   onWorkers?: () => void;
   signal?: AbortSignal;
   onProgress?: (progress: PackProgress) => void;
+  /**
+   * The caller writes the prompt to a file: when the prompt is byte for byte the one the cache's block store holds
+   * (an unchanged repository packed whole again), the store is left unread and offered as `storedPrompt`.
+   */
+  promptToFile?: boolean;
 }
 
 export interface PackProgress {
@@ -74,6 +79,13 @@ export interface PackResult {
   analysedFiles: number;
   /** What the user should hear although the pack is complete (the cache could not be written). */
   notices: readonly string[];
+  /**
+   * With `promptToFile`: a file that holds exactly this prompt (the cache's block store, still open), to copy in the
+   * kernel rather than reading and writing tens of megabytes; `pieces` still works. Valid until `close`.
+   */
+  readonly storedPrompt?: { path: string; size: number };
+  /** Lets go of the cache's block store if the result still holds it (see `storedPrompt`); blocks read stay valid. */
+  close(): void;
 }
 
 /** Packs a repository: discover → analyse → graph → order → render, with token counts of the rendered prompt. */
@@ -107,7 +119,8 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     }
   };
   // A pack to fit reads the stored blocks of the files it shows, not the whole store.
-  const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`, budget === undefined).then((cache) => {
+  const reading = budget !== undefined ? 'asked' : options.promptToFile ? 'prompt' : 'whole';
+  const ready = FileCache.open(cacheDir, absRoot, `${settings.format}|${settings.lineNumbers}|full`, reading).then((cache) => {
     rankEarly?.(cache);
     const started = new Analyser({
       cache, settings, tokenizer, tokenizerSpec: options.tokenizer ?? DEFAULT_TOKENIZER, threads, signal: options.signal,
@@ -122,14 +135,17 @@ export async function pack(root: string, options: PackOptions = {}): Promise<Pac
     analyser = started;
     return { cache, analyser: started };
   });
+  let result: PackResult | undefined;
   try {
-    return await packWith(absRoot, ready, () => ahead, settings, tokenizer, order, budget, options, started, (stage) => {
+    result = await packWith(absRoot, ready, () => ahead, settings, tokenizer, order, budget, options, started, (stage) => {
       Object.assign(progress, stage);
       report();
     });
+    return result;
   } finally {
     await analyser?.close();
-    void ready.then(({ cache }) => cache.close(), () => undefined); // the block store, if a fitted pack opened it
+    // The block store, if a fitted pack opened it, unless the result offers it as the prompt.
+    if (!result?.storedPrompt) void ready.then(({ cache }) => cache.close(), () => undefined);
   }
 }
 
@@ -214,6 +230,7 @@ async function packWith(
     ? renderFileBlock({ path: analysed[i]!.path, text: analysed[i]!.text, lines: analysed[i]!.lines, level: 'signatures', elisions: fit!.elisions.get(i) }, settings)
     : stored[i] ?? render(analysed[i]!);
   function* pieces(replace?: ReadonlyMap<string, string>): Generator<string | Buffer> {
+    readStored();
     yield header;
     if (omitted.length > 0) {
       yield renderMapHeader(settings);
@@ -238,16 +255,25 @@ async function packWith(
   // Once a file's block is stored, its text is not needed to write the prompt (signatures are rendered from it):
   // let it go (tens of MB on a large repository).
   const keepText = new Set(shown.filter((i) => level(i) === 'signatures').map((i) => analysed[i]!));
+  // A whole pack's store is its prompt (the next pack of the same files copies it: see `storedPrompt`).
+  const layout: PromptLayout | undefined = fit ? undefined
+    : { id: promptLayoutId(header, footer, ordering.order.map((i) => analysed[i]!.key)), header, footer, order: ordering.order };
   stored = await cache.save(analysed, discovery.skipped, analyser.blockKey, (file) => {
     const block = Buffer.from(render(file), 'utf8');
     if (!keepText.has(file)) forgetText(file, discovery.root);
     return block;
-  });
-  // The blocks shown in full that are still in the store (a fitted pack did not read it whole): read them now, so
-  // the prompt needs no open store (`pack` closes it).
-  const unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
-  if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
-  for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
+  }, layout);
+  const storedPrompt = options.promptToFile && layout ? cache.storedPrompt(layout) : undefined;
+  // The blocks shown in full that are still in the store (a fitted pack did not read it whole, nor a pack whose
+  // prompt is the store): read them now, so the prompt needs no open store (`pack` closes it); or, when the store
+  // is offered as the prompt, when the pieces are first asked for.
+  let unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
+  const readStored = (): void => {
+    if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
+    for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
+    unread = [];
+  };
+  if (!storedPrompt) readStored();
   const rendered = performance.now();
 
   const manifest: Manifest = {
@@ -276,6 +302,7 @@ async function packWith(
   const block = (path: string): string | undefined => {
     const i = indexOf(path);
     if (i === undefined || level(i) === 'omitted') return undefined;
+    readStored();
     const piece = blockOf(i);
     return typeof piece === 'string' ? piece : piece.toString('utf8');
   };
@@ -283,7 +310,8 @@ async function packWith(
     get prompt() {
       return (joined ??= joinPieces(pieces()));
     },
-    pieces, manifest, analysedFiles: fresh, block, notices: cache.problem ? [cache.problem] : [],
+    pieces, manifest, analysedFiles: fresh, block, notices: cache.problem ? [cache.problem] : [], storedPrompt,
+    close: () => cache.close(),
     keyOf: (path) => {
       const i = indexOf(path);
       return i === undefined ? undefined : analysed[i]!.key;

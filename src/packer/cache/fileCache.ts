@@ -42,7 +42,43 @@ interface SnapshotMeta {
   rows: number;
   /** Byte length of each text column, in TEXT_COLUMNS order. */
   lengths: number[];
+  /**
+   * Set when the block store is byte for byte the prompt of the pack that saved it (a whole pack: its header, its
+   * blocks in prompt order, its footer): the prompt's `PromptLayout.id`, and its size in bytes.
+   */
+  prompt?: { id: string; size: number };
 }
+
+/**
+ * A whole pack's prompt as the block store keeps it. `id` names the prompt's bytes: a hash of the header, the footer
+ * and the files' content keys in prompt order (the rendering settings are the snapshot's own).
+ */
+export interface PromptLayout {
+  id: string;
+  header: string;
+  footer: string;
+  /** File indices (as in `save`'s `files`) in prompt order. */
+  order: readonly number[];
+}
+
+/** The `PromptLayout.id` of a prompt of these files' content keys in this order, between this header and footer. */
+export function promptLayoutId(header: string, footer: string, keysInOrder: Iterable<string>): string {
+  const hash = createHash('sha1').update(header).update('\0').update(footer);
+  for (const key of keysInOrder) hash.update('\0').update(key);
+  return hash.digest('base64url');
+}
+
+/** How `FileCache.open` reads the block store. */
+export type BlockReading =
+  /** All of it at once, while git lists the files: a whole pack shows every block. */
+  | 'whole'
+  /** Block by block when asked (`storedBlock`): a fitted pack shows a few dozen of thousands of files. */
+  | 'asked'
+  /**
+   * For a whole pack whose prompt goes to a file: block by block when the store is the last whole pack's prompt
+   * (if this pack's is the same, it is copied from the store unread: see `storedPrompt`), else whole.
+   */
+  | 'prompt';
 
 const TEXT_COLUMNS = ['paths', 'blobs', 'keys', 'languages', 'reasons', 'views'] as const;
 type TextColumns = Record<(typeof TEXT_COLUMNS)[number], string[]>;
@@ -186,11 +222,11 @@ class SnapshotWriter {
   }
 
   /** The snapshot's header entry and the bytes that follow the header. */
-  finish(savedAt: number, render: string, tokensKey: string): { meta: SnapshotMeta; data: Buffer[] } {
+  finish(savedAt: number, render: string, tokensKey: string, prompt: SnapshotMeta['prompt']): { meta: SnapshotMeta; data: Buffer[] } {
     const columns = TEXT_COLUMNS.map((name) => Buffer.from(this.text[name].join('\0'), 'utf8'));
     const numbers = new Float64Array(this.numbers);
     return {
-      meta: { savedAt, render, tokensKey, rows: this.text.paths.length, lengths: columns.map((c) => c.length) },
+      meta: { savedAt, render, tokensKey, rows: this.text.paths.length, lengths: columns.map((c) => c.length), ...(prompt ? { prompt } : {}) },
       data: [Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength), ...columns],
     };
   }
@@ -269,7 +305,8 @@ function countKey(tokenizerId: string, text: string): string {
  *   so a warm pack stats unchanged files instead of opening, reading, analysing and rendering each one —
  *   the way git's index avoids re-reading the work tree. Files changed near the snapshot's save are
  *   always re-read;
- * - `.blocks`: the snapshot's rendered blocks, one after another;
+ * - `.blocks`: the snapshot's rendered blocks; after a whole pack, in prompt order between the prompt's header and
+ *   footer, so that the store is that prompt byte for byte;
  * - `.entries.json`: analysis results (language, imports, token counts, signatures) by content key, read
  *   only when a pack needs more than the snapshot has;
  * - `.lexical`: the ranker's index, read only to fit a budget.
@@ -312,11 +349,10 @@ export class FileCache {
 
   /**
    * Opens the cache of `root` under `dir`; `dir` undefined gives a cache that never touches the disk.
-   * `render` names the rendering settings: stored blocks are reused only under the same ones. `wholeBlocks`: read
-   * the block store at once (a whole pack writes every block), else block by block when asked (`storedBlock`): a
-   * fitted pack shows a few dozen of thousands of files. Call `close` when done.
+   * `render` names the rendering settings: stored blocks are reused only under the same ones. `reading`: how the
+   * block store is read (see BlockReading). Call `close` when done.
    */
-  static async open(dir: string | undefined, root: string, render: string, wholeBlocks = true): Promise<FileCache> {
+  static async open(dir: string | undefined, root: string, render: string, reading: BlockReading = 'whole'): Promise<FileCache> {
     if (!dir) return new FileCache(undefined, undefined);
     const file = join(dir, 'repos', createHash('sha1').update(root).digest('hex').slice(0, 20) + '.index');
     try {
@@ -329,7 +365,8 @@ export class FileCache {
           // The cache opens while git lists the files (babel: ~0.2 s with the main thread idle): do now what the
           // first lookup would do then.
           snapshot.row('');
-          if (snapshot.meta.render === render) cache.blocks = BlockStore.open(cache.blocksFile, wholeBlocks);
+          const whole = reading === 'whole' || (reading === 'prompt' && !snapshot.meta.prompt);
+          if (snapshot.meta.render === render) cache.blocks = BlockStore.open(cache.blocksFile, whole);
         }
         return cache;
       }
@@ -505,6 +542,18 @@ export class FileCache {
     return this.blocks?.slice(...this.snapshot!.blockRange(row));
   }
 
+  /**
+   * The block store as a file to copy, when it is byte for byte the prompt `layout` names (saved by the last whole
+   * pack under these settings) and is still open block by block (see BlockReading 'prompt'): on Linux, a path to
+   * the open descriptor, so that a pack saving meanwhile cannot swap the file. Valid until `close`.
+   */
+  storedPrompt(layout: PromptLayout): { path: string; size: number } | undefined {
+    const prompt = this.snapshot?.meta.prompt;
+    const fd = this.blocks?.descriptor;
+    if (process.platform !== 'linux' || fd === undefined || prompt?.id !== layout.id || this.blocks!.size !== prompt.size) return undefined;
+    return { path: `/proc/self/fd/${fd}`, size: prompt.size };
+  }
+
   /** Reads the rest of the block store in one call, before asking `storedBlock` for many blocks. */
   loadBlocks(): void {
     this.blocks?.load();
@@ -587,9 +636,10 @@ export class FileCache {
    * without rendering again.
    */
   async save<F extends SourceFile & { key: string; language: LanguageId; tokens?: number }>(
-    files: readonly F[], skipped: readonly SkippedFile[], tokensKey: string, renderBlock: (file: F) => Buffer,
+    files: readonly F[], skipped: readonly SkippedFile[], tokensKey: string, renderBlock: (file: F) => Buffer, prompt?: PromptLayout,
   ): Promise<(Buffer | undefined)[]> {
     if (!this.file) return files.map((f) => f.block);
+    if (prompt && prompt.order.length !== files.length) prompt = undefined; // not a whole pack's prompt
     if (this.lexical) {
       const { index } = this.lexical;
       const label = labelBytes({ version: CACHE_VERSION, digest: this.lexical.digest });
@@ -604,24 +654,30 @@ export class FileCache {
     const known = skipped.filter((s) => s.stamp).length + files.length;
     const stored = (file: F): boolean => file.row !== undefined && this.blocks !== undefined && this.blocks.size >= this.snapshot!.blockRange(file.row)[1];
     const sameSnapshot = this.reused === known && known === (this.snapshot?.paths.length ?? -1)
-      && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block !== undefined || stored(f));
+      && this.snapshot?.meta.tokensKey === tokensKey && files.every((f) => f.block !== undefined || stored(f))
+      && (prompt === undefined || this.snapshot.meta.prompt?.id === prompt.id);
     if (sameEntries && sameSnapshot && !this.changed) return files.map((f) => f.block);
     const writer = new SnapshotWriter();
     const viewKey = signaturesKey(tokensKey);
-    const blocks: Buffer[] = [];
-    let offset = 0;
     this.loadBlocks(); // a new snapshot holds every block
-    for (const file of files) {
-      const block = file.block ?? (stored(file) ? this.storedBlock(file.row!) : undefined) ?? renderBlock(file);
-      blocks.push(block);
+    const blocks = files.map((file) => file.block ?? (stored(file) ? this.storedBlock(file.row!) : undefined) ?? renderBlock(file));
+    // The store: the blocks in path order, or the whole prompt (the blocks in prompt order between its header and footer).
+    const store = prompt ? [Buffer.from(prompt.header, 'utf8'), ...prompt.order.map((i) => blocks[i]!), Buffer.from(prompt.footer, 'utf8')] : blocks;
+    const offsets: number[] = [];
+    let size = 0;
+    for (const [k, block] of store.entries()) {
+      const i = prompt ? prompt.order[k - 1] : k;
+      if (i !== undefined) offsets[i] = size;
+      size += block.length;
+    }
+    files.forEach((file, i) => {
       writer.add(file.path, file.stamp, {
-        key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset, length: block.length, tokens: file.tokens,
+        key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset: offsets[i]!, length: blocks[i]!.length, tokens: file.tokens,
         view: this.viewToSave(file.key, tokensKey, viewKey),
       });
-      offset += block.length;
-    }
+    });
     for (const skip of skipped) if (skip.stamp) writer.add(skip.path, skip.stamp, { reason: skip.reason });
-    const outputs: { path: string; data: string | Buffer[] }[] = [{ path: this.blocksFile, data: blocks }];
+    const outputs: { path: string; data: string | Buffer[] }[] = [{ path: this.blocksFile, data: store }];
     let entriesId = this.entriesId;
     if (!sameEntries) {
       entriesId = randomBytes(6).toString('base64url');
@@ -634,7 +690,7 @@ export class FileCache {
       const shape: EntriesFileShape = { version: CACHE_VERSION, entriesId, entries };
       outputs.push({ path: this.entriesFile, data: JSON.stringify(shape) });
     }
-    const snapshot = writer.finish(Date.now(), this.render, tokensKey);
+    const snapshot = writer.finish(Date.now(), this.render, tokensKey, prompt && { id: prompt.id, size });
     const header: IndexHeader = { version: CACHE_VERSION, entriesId: entriesId!, counts: this.keptCounts(), snapshot: snapshot.meta, graph: this.graph };
     outputs.push({ path: this.file, data: [...labelBytes(header), ...snapshot.data] }); // last: it names its entries file
     if (await this.write(outputs)) {
@@ -691,6 +747,11 @@ class BlockStore {
       if (fd !== undefined) closeSync(fd);
       return new BlockStore(Buffer.alloc(0), undefined, 0);
     }
+  }
+
+  /** The open descriptor of a store read block by block. */
+  get descriptor(): number | undefined {
+    return this.fd;
   }
 
   /** The whole store, if it is in memory. */
