@@ -141,6 +141,59 @@ test('a warm pack of unchanged files needs only the snapshot; a lost entries fil
   assert.equal((await pack(root, { cacheDir })).analysedFiles, 0);
 });
 
+test('a whole pack\'s block store is its prompt: an unchanged repository\'s is offered to copy, any other prompt is pieces', { skip: process.platform !== 'linux' && 'the store is offered through /proc/self/fd' }, async () => {
+  const root = fresh();
+  const cacheDir = fresh();
+  gitCopyOf(express, root);
+  const options = { cacheDir, promptToFile: true };
+  const storeFile = (): string => join(cacheDir, 'repos', readdirSync(join(cacheDir, 'repos')).find((f) => f.endsWith('.blocks'))!);
+  const cold = await pack(root, options);
+  assert.equal(cold.storedPrompt, undefined, 'nothing was stored before');
+  cold.close();
+  assert.equal(readFileSync(storeFile(), 'utf8'), cold.prompt, 'the store is the prompt, byte for byte');
+
+  const warm = await pack(root, options);
+  assert.ok(warm.storedPrompt, 'an unchanged repository: its prompt is the store');
+  assert.equal(warm.storedPrompt.size, Buffer.byteLength(cold.prompt));
+  assert.equal(readFileSync(warm.storedPrompt.path, 'utf8'), cold.prompt);
+  assert.equal(warm.prompt, cold.prompt, 'the pieces are read from the store when asked for');
+  assert.equal(warm.block('lib/router/index.js'), cold.block('lib/router/index.js'));
+  warm.close();
+  // Only for a caller that writes the prompt to a file (others are given the pieces, with the store closed).
+  const notToFile = await pack(root, { cacheDir });
+  assert.equal(notToFile.storedPrompt, undefined);
+  assert.equal(notToFile.prompt, cold.prompt);
+
+  // Another order is another prompt: written from the blocks, then stored in its turn.
+  const alphabetical = await pack(root, { ...options, order: 'alphabetical' });
+  assert.equal(alphabetical.storedPrompt, undefined);
+  assert.equal(alphabetical.prompt, (await pack(root, { order: 'alphabetical', cacheDir: null })).prompt);
+  assert.equal(readFileSync(storeFile(), 'utf8'), alphabetical.prompt);
+  const again = await pack(root, { ...options, order: 'alphabetical' });
+  assert.equal(again.storedPrompt?.size, Buffer.byteLength(alphabetical.prompt));
+  again.close();
+
+  // A fitted pack never offers the store; the whole pack after it gets the right prompt (from pieces or the store).
+  const fitted = await pack(root, { ...options, budget: 20_000 });
+  assert.equal(fitted.storedPrompt, undefined);
+  const whole = await pack(root, options);
+  assert.equal(whole.prompt, cold.prompt);
+  whole.close();
+
+  // An edit: a new prompt, from pieces, the same as without a cache; the store is that prompt again. (Committed, so
+  // that the next pack can trust the file at once: an edit seconds old is read again, and the store then too.)
+  appendFileSync(join(root, 'lib/utils.js'), '\n// edited\n');
+  git(root, 'commit', '-qam', 'edit');
+  const edited = await pack(root, options);
+  assert.equal(edited.storedPrompt, undefined);
+  assert.equal(edited.prompt, (await pack(root, { cacheDir: null })).prompt);
+  edited.close();
+  assert.equal(readFileSync(storeFile(), 'utf8'), edited.prompt);
+  const afterEdit = await pack(root, options);
+  assert.equal(readFileSync(afterEdit.storedPrompt!.path, 'utf8'), edited.prompt);
+  afterEdit.close();
+});
+
 test('a warm pack sees every kind of change git and the file system can report', async () => {
   const root = fresh();
   const cacheDir = fresh();
