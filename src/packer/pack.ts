@@ -226,6 +226,13 @@ async function packWith(
 
   // Blocks come from the cache's block store when it has them; others are rendered when the prompt is written.
   let stored: (Buffer | undefined)[] = analysed.map((f) => f.block);
+  // Blocks shown in full that are still only in the store, to read before the pieces are made (set after saving).
+  let unread: number[] = [];
+  const readStored = (): void => {
+    if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
+    for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
+    unread = [];
+  };
   const blockOf = (i: number): string | Buffer => level(i) === 'signatures'
     ? renderFileBlock({ path: analysed[i]!.path, text: analysed[i]!.text, lines: analysed[i]!.lines, level: 'signatures', elisions: fit!.elisions.get(i) }, settings)
     : stored[i] ?? render(analysed[i]!);
@@ -267,12 +274,7 @@ async function packWith(
   // The blocks shown in full that are still in the store (a fitted pack did not read it whole, nor a pack whose
   // prompt is the store): read them now, so the prompt needs no open store (`pack` closes it); or, when the store
   // is offered as the prompt, when the pieces are first asked for.
-  let unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
-  const readStored = (): void => {
-    if (unread.length > BLOCKS_READ_ONE_BY_ONE) cache.loadBlocks();
-    for (const i of unread) stored[i] = cache.storedBlock(analysed[i]!.row!);
-    unread = [];
-  };
+  unread = shown.filter((i) => level(i) === 'full' && stored[i] === undefined && analysed[i]!.row !== undefined);
   if (!storedPrompt) readStored();
   const rendered = performance.now();
 
