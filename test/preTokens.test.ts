@@ -121,14 +121,18 @@ test('the scanner splits real repositories like each pattern, and byte pairs cou
 test('a rank table packed as the build does reads back the same ranks; other bytes are refused', () => {
   for (const ranks of [cl100kRanks, o200kRanks]) {
     const table = RankTable.fromTokens(ranks);
-    const read = RankTable.unpack(new Uint8Array(table.pack()))!;
-    assert.ok(read);
-    ranks.forEach((token, rank) => {
-      const bytes = Buffer.from(token);
-      assert.equal(read.rank(bytes, 0, bytes.length), rank, JSON.stringify(token));
-    });
-    const none = Buffer.from('no such token in any vocabulary, surely');
-    assert.equal(read.rank(none, 0, none.length), NO_TOKEN);
+    const packed = table.pack();
+    // As a file's bytes, and at an odd offset in a larger buffer (the packed hash table is then copied, not viewed).
+    for (const bytes of [new Uint8Array(packed), Buffer.concat([Buffer.from([7]), packed]).subarray(1)]) {
+      const read = RankTable.unpack(bytes)!;
+      assert.ok(read);
+      ranks.forEach((token, rank) => {
+        const piece = Buffer.from(token);
+        assert.equal(read.rank(piece, 0, piece.length), rank, JSON.stringify(token));
+      });
+      const none = Buffer.from('no such token in any vocabulary, surely');
+      assert.equal(read.rank(none, 0, none.length), NO_TOKEN);
+    }
   }
   assert.equal(RankTable.unpack(Buffer.from('not a rank table at all')), undefined);
   assert.equal(RankTable.unpack(RankTable.fromTokens(['a', 'b']).pack().subarray(0, 14)), undefined, 'cut short');

@@ -4,17 +4,15 @@ import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 export const NO_TOKEN = 0x3fffffff;
 
 /** Version tag of the packed form (the build writes it to `dist/ranks/<name>.bin`). */
-const PACKED_MAGIC = 0x4b52524c; // "LRRK"
+const PACKED_MAGIC = 0x3252524c; // "LRR2"
 
 /**
  * A tiktoken-style vocabulary: each token's bytes by rank, and an open-addressing hash table from bytes to
  * rank that is looked up with a range of a byte array, so byte-pair merging makes no strings. A `Map` of
  * byte strings did the same job, but filling it took ~25 ms per thread on top of ~50 ms to load
- * gpt-tokenizer's table as JavaScript; the packed form loads in a few milliseconds.
+ * gpt-tokenizer's table as JavaScript; the packed form, hash table included, loads in a few milliseconds.
  */
 export class RankTable {
-  /** `rank + 1` per slot (0: empty). */
-  private readonly slots: Int32Array;
   private readonly mask: number;
 
   private constructor(
@@ -22,22 +20,22 @@ export class RankTable {
     private readonly bytes: Uint8Array,
     /** Where each rank's bytes start in `bytes`; the next entry is where they end (empty: an unused rank). */
     private readonly starts: Int32Array,
+    /** `rank + 1` per slot (0: empty); a power of two in size; filled here when not given (packed). */
+    private readonly slots: Int32Array = new Int32Array(slotCount(starts.length - 1)),
+    filled = false,
   ) {
-    const tokens = starts.length - 1;
-    let size = 1024;
-    while (size < tokens * 2) size *= 2;
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
-    for (let rank = 0; rank < tokens; rank++) {
+    this.mask = slots.length - 1;
+    if (filled) return;
+    for (let rank = 0; rank < starts.length - 1; rank++) {
       const start = starts[rank]!;
       const end = starts[rank + 1]!;
       if (end === start) continue;
       let slot = hashBytes(bytes, start, end) & this.mask;
-      for (let stored = this.slots[slot]!; stored !== 0; stored = this.slots[slot]!) {
+      for (let stored = slots[slot]!; stored !== 0; stored = slots[slot]!) {
         if (this.same(stored - 1, bytes, start, end)) break; // the same bytes again: the later rank wins
         slot = (slot + 1) & this.mask;
       }
-      this.slots[slot] = rank + 1;
+      slots[slot] = rank + 1;
     }
   }
 
@@ -51,27 +49,31 @@ export class RankTable {
     return new RankTable(bytes, starts);
   }
 
-  /** From `pack`'s output; undefined when `packed` is not one. */
+  /** From `pack`'s output; undefined when `packed` is not one (of this version, on a little-endian machine). */
   static unpack(packed: Uint8Array): RankTable | undefined {
     if (packed.byteLength < 8) return undefined;
     const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
     const tokens = view.getUint32(4, true);
-    if (view.getUint32(0, true) !== PACKED_MAGIC || packed.byteLength < 8 + tokens * 4) return undefined;
+    const slots = slotCount(tokens);
+    const head = 8 + (tokens + slots) * 4;
+    if (view.getUint32(0, true) !== PACKED_MAGIC || packed.byteLength < head || !LITTLE_ENDIAN) return undefined;
     const starts = new Int32Array(tokens + 1);
     for (let rank = 0; rank < tokens; rank++) starts[rank + 1] = starts[rank]! + view.getUint32(8 + rank * 4, true);
-    const bytes = packed.subarray(8 + tokens * 4);
+    const bytes = packed.subarray(head);
     if (bytes.length !== starts[tokens]) return undefined;
-    return new RankTable(bytes, starts);
+    const at = packed.byteOffset + 8 + tokens * 4;
+    const table = at % 4 === 0 ? new Int32Array(packed.buffer, at, slots) : new Int32Array(packed.buffer.slice(at, at + slots * 4));
+    return new RankTable(bytes, starts, table, true);
   }
 
-  /** The table as bytes: magic, token count, each token's length (u32 LE), then every token's bytes. */
+  /** The table as bytes: magic, token count, each token's length (u32 LE), the hash table (i32 LE), every token's bytes. */
   pack(): Buffer {
     const tokens = this.starts.length - 1;
     const head = Buffer.alloc(8 + tokens * 4);
     head.writeUInt32LE(PACKED_MAGIC, 0);
     head.writeUInt32LE(tokens, 4);
     for (let rank = 0; rank < tokens; rank++) head.writeUInt32LE(this.starts[rank + 1]! - this.starts[rank]!, 8 + rank * 4);
-    return Buffer.concat([head, this.bytes]);
+    return Buffer.concat([head, Buffer.from(this.slots.buffer, this.slots.byteOffset, this.slots.byteLength), this.bytes]);
   }
 
   /** The rank of the token made of `piece` from `start` to `end`, or `NO_TOKEN`. */
@@ -90,6 +92,15 @@ export class RankTable {
     for (let i = start; i < end; i++) if (this.bytes[from + i - start] !== piece[i]) return false;
     return true;
   }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Slots of the hash table for `tokens` tokens: a power of two, at least twice as many. */
+function slotCount(tokens: number): number {
+  let size = 1024;
+  while (size < tokens * 2) size *= 2;
+  return size;
 }
 
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
