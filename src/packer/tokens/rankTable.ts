@@ -49,18 +49,19 @@ export class RankTable {
     return new RankTable(bytes, starts);
   }
 
-  /** From `pack`'s output; undefined when `packed` is not one (of this version, on a little-endian machine). */
+  /** From `pack`'s output; undefined when `packed` is not one (of this version). */
   static unpack(packed: Uint8Array): RankTable | undefined {
     if (packed.byteLength < 8) return undefined;
     const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
     const tokens = view.getUint32(4, true);
     const slots = slotCount(tokens);
     const head = 8 + (tokens + slots) * 4;
-    if (view.getUint32(0, true) !== PACKED_MAGIC || packed.byteLength < head || !LITTLE_ENDIAN) return undefined;
+    if (view.getUint32(0, true) !== PACKED_MAGIC || packed.byteLength < head) return undefined;
     const starts = new Int32Array(tokens + 1);
     for (let rank = 0; rank < tokens; rank++) starts[rank + 1] = starts[rank]! + view.getUint32(8 + rank * 4, true);
     const bytes = packed.subarray(head);
     if (bytes.length !== starts[tokens]) return undefined;
+    if (!LITTLE_ENDIAN) return new RankTable(bytes, starts); // the packed hash table is little-endian: make one
     const at = packed.byteOffset + 8 + tokens * 4;
     const table = at % 4 === 0 ? new Int32Array(packed.buffer, at, slots) : new Int32Array(packed.buffer.slice(at, at + slots * 4));
     return new RankTable(bytes, starts, table, true);
