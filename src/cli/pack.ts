@@ -51,19 +51,21 @@ export function registerPackCommand(program: Command): void {
       } finally {
         display?.stop();
       }
-      // Made only when asked for: a large repository's manifest is megabytes of JSON.
-      const manifestJson = flags.manifest || flags.json ? JSON.stringify(result.manifest, null, 2) + '\n' : '';
+      // Made only when asked for (a large repository's manifest is megabytes of JSON), and for --manifest only once its
+      // file is open: meanwhile the kernel may be copying the prompt (see storedPrompt).
+      let json: string | undefined;
+      const manifestJson = (): string => (json ??= JSON.stringify(result.manifest, null, 2) + '\n');
       const outputs: { path: string; data: OutputData }[] = [];
       // The prompt of an unchanged repository is the cache's block store, copied by the kernel (see storedPrompt).
       const { storedPrompt } = result;
       if (flags.output) outputs.push({ path: resolve(flags.output), data: storedPrompt ? { copy: storedPrompt, pieces: () => result.pieces() } : result.pieces() });
-      if (flags.manifest) outputs.push({ path: resolve(flags.manifest), data: manifestJson });
+      if (flags.manifest) outputs.push({ path: resolve(flags.manifest), data: (function* () { yield manifestJson(); })() });
       try {
         await writeOutputs(outputs);
       } finally {
         result.close();
       }
-      if (flags.json) process.stdout.write(manifestJson);
+      if (flags.json) process.stdout.write(manifestJson());
       else if (!flags.output) await writeToStdout(result.pieces());
       if (!flags.quiet) for (const notice of result.notices) process.stderr.write(`longrepo: ${notice}\n`);
       if (!flags.quiet && !flags.json) process.stderr.write(formatSummary(result, flags.output) + '\n');

@@ -91,10 +91,11 @@ export interface ReadHooks {
 /** Finds the files of `root` that belong in the prompt, and says why every other listed file does not. */
 export async function discoverFiles(root: string, options: DiscoverOptions = {}): Promise<Discovery> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  // git lists the files while the directory is checked and git is asked whether this is a work tree at all (a warm
+  // pack waits for `git status` more than for anything else); outside a work tree, or for a directory that is not
+  // one, the listing fails and is not used.
+  const listing = gitListing(root);
   const absRoot = await checkDirectory(root);
-  // git lists the files while it is asked whether this is a work tree at all (each wait for git costs a process
-  // start); outside a work tree the listing fails and is not used.
-  const listing = gitListing(absRoot);
   const gitInfo = await gitWorkTree(absRoot);
   let kinds: Map<string, EntryKind>;
   let ahead = new Map<string, Answer>();
@@ -204,8 +205,10 @@ type EntryKind = 'file' | 'symlink' | 'submodule' | 'unknown' | { blob: string }
 /** What git says of the files under `root`: the index (`ls-files`) and how the work tree differs (`status`). */
 function gitListing(root: string): { tracked: Promise<{ stdout: string }>; status: Promise<{ stdout: string }> } {
   const options = { cwd: root, maxBuffer: bufferConstants.MAX_LENGTH, encoding: 'utf8' as const };
-  const tracked = execFileAsync('git', ['ls-files', '-z', '--stage'], options);
-  const status = execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.'], options);
+  // A root that is not a directory can make the spawn throw at once (ENOTDIR): that is a failed listing too.
+  const run = async (args: string[]): Promise<{ stdout: string }> => execFileAsync('git', args, options);
+  const tracked = run(['ls-files', '-z', '--stage']);
+  const status = run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.']);
   // Outside a work tree both fail, and nothing waits for them.
   tracked.catch(() => undefined);
   status.catch(() => undefined);
