@@ -33,6 +33,15 @@ test('inside git: a folder of a work tree lists its own files; a repository with
   assert.deepEqual(folder.files.map((f) => f.path), ['a.ts', 'lib/b.ts', 'new.ts']);
   assert.equal(folder.files.find((f) => f.path === 'lib/b.ts')!.text, 'export const b = 3;\n');
 
+  // A folder holding a `.git` that is not a repository (git then looks further up, and status, asked without a
+  // pathspec because of that `.git`, lists the whole work tree): still only the folder's own files.
+  const odd = join(root, 'src', 'lib');
+  writeTree(root, { 'untracked-at-top.ts': 'export {};\n', 'src/lib/.git/empty': '' });
+  const inOdd = await discoverFiles(odd);
+  assert.deepEqual(inOdd.files.map((f) => f.path), ['b.ts']);
+  assert.deepEqual([...inOdd.listed], ['b.ts'], 'nothing from elsewhere in the work tree');
+  assert.equal(inOdd.files[0]!.text, 'export const b = 3;\n', 'the change status reports is seen');
+
   const unborn = fresh();
   writeTree(unborn, { 'main.py': 'print(1)\n', 'pkg/util.py': 'x = 1\n' });
   git(unborn, 'init', '-q', '-b', 'main');

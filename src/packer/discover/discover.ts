@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Dirent } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,7 +208,10 @@ function gitListing(root: string): { tracked: Promise<{ stdout: string }>; statu
   // A root that is not a directory can make the spawn throw at once (ENOTDIR): that is a failed listing too.
   const run = async (args: string[]): Promise<{ stdout: string }> => execFileAsync('git', args, options);
   const tracked = run(['ls-files', '-z', '--stage']);
-  const status = run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.']);
+  // Limited to `root` by a pathspec, unless `root` is the top of its work tree (it holds `.git`): matching the
+  // pathspec took ~20 of the 75 ms that status takes on django.
+  const top = existsSync(join(root, '.git'));
+  const status = run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', ...(top ? [] : ['--', '.'])]);
   // Outside a work tree both fail, and nothing waits for them.
   tracked.catch(() => undefined);
   status.catch(() => undefined);
@@ -287,7 +290,8 @@ function withStatus(kinds: Map<string, EntryKind>, status: string, base: string)
   // status prints paths from the top of the work tree (`base` is where `root` sits in it), ls-files from `root`
   for (const record of status.split('\0')) {
     if (record.length < 4) continue;
-    const path = record.slice(3).startsWith(base) ? record.slice(3 + base.length) : record.slice(3);
+    if (!record.startsWith(base, 3)) continue; // outside `root` (status without a pathspec in an odd layout)
+    const path = record.slice(3 + base.length);
     if (record.startsWith('??')) kinds.set(path, 'unknown');
     else if ((record[1] !== ' ' || record[0] === 'U') && typeof kinds.get(path) === 'object') kinds.set(path, 'unknown');
   }
