@@ -68,6 +68,9 @@ export function promptLayoutId(header: string, footer: string, keysInOrder: Iter
   return hash.digest('base64url');
 }
 
+/** The store is offered as a prompt to copy only where an open descriptor has a path (`/proc/self/fd`). */
+const COPY_FROM_DESCRIPTOR = process.platform === 'linux';
+
 /** How `FileCache.open` reads the block store. */
 export type BlockReading =
   /** All of it at once, while git lists the files: a whole pack shows every block. */
@@ -76,7 +79,8 @@ export type BlockReading =
   | 'asked'
   /**
    * For a whole pack whose prompt goes to a file: block by block when the store is the last whole pack's prompt
-   * (if this pack's is the same, it is copied from the store unread: see `storedPrompt`), else whole.
+   * (if this pack's is the same, it is copied from the store unread: see `storedPrompt`), else whole; whole where
+   * the store cannot be offered.
    */
   | 'prompt';
 
@@ -365,7 +369,7 @@ export class FileCache {
           // The cache opens while git lists the files (babel: ~0.2 s with the main thread idle): do now what the
           // first lookup would do then.
           snapshot.row('');
-          const whole = reading === 'whole' || (reading === 'prompt' && !snapshot.meta.prompt);
+          const whole = reading === 'whole' || (reading === 'prompt' && !(snapshot.meta.prompt && COPY_FROM_DESCRIPTOR));
           if (snapshot.meta.render === render) cache.blocks = BlockStore.open(cache.blocksFile, whole);
         }
         return cache;
@@ -550,7 +554,7 @@ export class FileCache {
   storedPrompt(layout: PromptLayout): { path: string; size: number } | undefined {
     const prompt = this.snapshot?.meta.prompt;
     const fd = this.blocks?.descriptor;
-    if (process.platform !== 'linux' || fd === undefined || prompt?.id !== layout.id || this.blocks!.size !== prompt.size) return undefined;
+    if (!COPY_FROM_DESCRIPTOR || fd === undefined || prompt?.id !== layout.id || this.blocks!.size !== prompt.size) return undefined;
     return { path: `/proc/self/fd/${fd}`, size: prompt.size };
   }
 
