@@ -39,9 +39,16 @@ export function buildWalk(imports: readonly (readonly number[])[]): Walk {
       outStart[i + 1] = out.length;
       continue;
     }
-    const valid = row.filter((j) => j !== i && j >= 0 && j < n);
-    const distinct = valid.length > 1 ? [...new Set(valid)].sort((a, b) => a - b) : valid;
-    for (const j of distinct) {
+    // Usually the row is that already (the graph's rows are sorted); else it is filtered, deduplicated and sorted.
+    let ready = true;
+    for (let k = 0; k < row.length && ready; k++) {
+      const j = row[k]!;
+      ready = j !== i && j >= 0 && j < n && (k === 0 || j > row[k - 1]!);
+    }
+    const valid = ready ? row : row.filter((j) => j !== i && j >= 0 && j < n);
+    const distinct = ready || valid.length <= 1 ? valid : [...new Set(valid)].sort((a, b) => a - b);
+    for (let k = 0; k < distinct.length; k++) {
+      const j = distinct[k]!;
       out.push(j);
       importedBy[j]!++;
     }
@@ -85,26 +92,32 @@ export function pageRank(walk: Walk, seed?: ArrayLike<number>): Float64Array {
   let sum = 0;
   if (seed) for (let i = 0; i < n; i++) sum += Math.max(0, seed[i] ?? 0);
   for (let i = 0; i < n; i++) p[i] = sum > 0 ? Math.max(0, seed![i] ?? 0) / sum : 1 / n;
-  const connected: number[] = [];
+  // Indexed loops over typed arrays: a pack runs this once, mostly before V8 optimises it, and `for…of` over an
+  // array of numbers cost twice as much there (django: ~30 ms a question).
+  const connected = new Int32Array(n);
+  let count = 0;
   let isolatedTeleport = 0;
   for (let i = 0; i < n; i++) {
     if (start[i] === start[i + 1]) isolatedTeleport += p[i]!;
-    else connected.push(i);
+    else connected[count++] = i;
   }
   let x = Float64Array.from(p);
   let next = new Float64Array(n);
   /** An isolated file's value is p[i] × factor; at the start, p[i]. */
   let factor = 1;
   for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    for (const i of connected) next[i] = 0;
+    for (let c = 0; c < count; c++) next[connected[c]!] = 0;
     // Edges connect connected files only; the rank isolated files hold is all the dangling mass.
     const dangling = isolatedTeleport * factor;
-    for (const i of connected) {
+    for (let c = 0; c < count; c++) {
+      const i = connected[c]!;
       const mass = x[i]!;
-      for (let k = start[i]!; k < start[i + 1]!; k++) next[target[k]!]! += mass * weight[k]!;
+      const end = start[i + 1]!;
+      for (let k = start[i]!; k < end; k++) next[target[k]!]! += mass * weight[k]!;
     }
     let change = 0;
-    for (const i of connected) {
+    for (let c = 0; c < count; c++) {
+      const i = connected[c]!;
       const value = (1 - DAMPING) * p[i]! + DAMPING * (next[i]! + dangling * p[i]!);
       change += Math.abs(value - x[i]!);
       next[i] = value;
