@@ -16,7 +16,7 @@ import { Script } from 'node:vm';
 import { defaultCacheDir } from '../packer/cache/cacheDir.js';
 
 const bundle = join(__dirname, 'cliMain.js');
-// The bundle is ASCII (esbuild escapes the rest; scripts/build.mjs checks), and Latin-1 decodes it the fastest.
+// The bundle is ASCII (esbuild escapes the rest in code, scripts/build.mjs in comments): Latin-1 decodes it fastest.
 const source = readFileSync(bundle, 'latin1');
 const useCache = !process.argv.includes('--no-cache');
 const built = statSync(bundle);
