@@ -666,14 +666,17 @@ export class FileCache {
     this.loadBlocks(); // a new snapshot holds every block
     const blocks = files.map((file) => file.block ?? (stored(file) ? this.storedBlock(file.row!) : undefined) ?? renderBlock(file));
     // The store: the blocks in path order, or the whole prompt (the blocks in prompt order between its header and footer).
-    const store = prompt ? [Buffer.from(prompt.header, 'utf8'), ...prompt.order.map((i) => blocks[i]!), Buffer.from(prompt.footer, 'utf8')] : blocks;
+    const head = Buffer.from(prompt?.header ?? '', 'utf8');
+    const foot = Buffer.from(prompt?.footer ?? '', 'utf8');
+    const order = prompt?.order ?? files.map((_, i) => i);
     const offsets: number[] = [];
-    let size = 0;
-    for (const [k, block] of store.entries()) {
-      const i = prompt ? prompt.order[k - 1] : k;
-      if (i !== undefined) offsets[i] = size;
-      size += block.length;
+    let size = head.length;
+    for (const i of order) {
+      offsets[i] = size;
+      size += blocks[i]!.length;
     }
+    size += foot.length;
+    const store = prompt ? [head, ...order.map((i) => blocks[i]!), foot] : blocks;
     files.forEach((file, i) => {
       writer.add(file.path, file.stamp, {
         key: file.key, language: file.language, lines: file.lines, bytes: file.bytes, offset: offsets[i]!, length: blocks[i]!.length, tokens: file.tokens,
