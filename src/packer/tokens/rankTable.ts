@@ -13,6 +13,8 @@ const PACKED_MAGIC = 0x3252524c; // "LRR2"
  * gpt-tokenizer's table as JavaScript; the packed form, hash table included, loads in a few milliseconds.
  */
 export class RankTable {
+  /** `rank + 1` per slot (0: empty); a power of two in size. */
+  private readonly slots: Int32Array;
   private readonly mask: number;
 
   private constructor(
@@ -20,12 +22,16 @@ export class RankTable {
     private readonly bytes: Uint8Array,
     /** Where each rank's bytes start in `bytes`; the next entry is where they end (empty: an unused rank). */
     private readonly starts: Int32Array,
-    /** `rank + 1` per slot (0: empty); a power of two in size; filled here when not given (packed). */
-    private readonly slots: Int32Array = new Int32Array(slotCount(starts.length - 1)),
-    filled = false,
+    /** The hash table as packed; made here when not given. */
+    packedSlots?: Int32Array,
   ) {
-    this.mask = slots.length - 1;
-    if (filled) return;
+    this.slots = packedSlots ?? new Int32Array(slotCount(starts.length - 1));
+    this.mask = this.slots.length - 1;
+    if (!packedSlots) this.fill();
+  }
+
+  private fill(): void {
+    const { bytes, starts, slots } = this;
     for (let rank = 0; rank < starts.length - 1; rank++) {
       const start = starts[rank]!;
       const end = starts[rank + 1]!;
@@ -64,7 +70,7 @@ export class RankTable {
     if (!LITTLE_ENDIAN) return new RankTable(bytes, starts); // the packed hash table is little-endian: make one
     const at = packed.byteOffset + 8 + tokens * 4;
     const table = at % 4 === 0 ? new Int32Array(packed.buffer, at, slots) : new Int32Array(packed.buffer.slice(at, at + slots * 4));
-    return new RankTable(bytes, starts, table, true);
+    return new RankTable(bytes, starts, table);
   }
 
   /** The table as bytes: magic, token count, each token's length (u32 LE), the hash table (i32 LE), every token's bytes. */
